@@ -1,0 +1,1 @@
+"""Users, roles, JWT authentication, permissions, the audit log and login throttling."""

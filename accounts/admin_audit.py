@@ -1,0 +1,81 @@
+"""The base every ModelAdmin uses, so changes made in the back-office are audit-logged
+exactly like changes made through the API."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+
+from accounts import audit
+from accounts.models import AuditSource
+
+
+def admin_context(request) -> audit.AuditContext:
+    return audit.AuditContext.from_request(request, source=AuditSource.ADMIN)
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Records add, change and delete (single, bulk and inline) in the audit log."""
+
+    def save_model(self, request, obj, form, change):
+        before = None
+        if change:
+            stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+            before = audit.snapshot(stored) if stored is not None else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if before is None:
+                audit.record_create(obj, admin_context(request))
+            else:
+                audit.record_update(obj, before, admin_context(request))
+
+    def delete_model(self, request, obj):
+        before, object_id = audit.snapshot(obj), obj.pk
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            audit.record_delete(obj, before, object_id, admin_context(request))
+
+    def delete_queryset(self, request, queryset):
+        rows = [(obj, audit.snapshot(obj), obj.pk) for obj in queryset]
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            context = admin_context(request)
+            for obj, before, object_id in rows:
+                audit.record_delete(obj, before, object_id, context)
+
+    def save_formset(self, request, form, formset, change):
+        befores = {}
+        for inline_form in formset.forms:
+            instance = inline_form.instance
+            if instance.pk and inline_form.has_changed():
+                stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+                if stored is not None:
+                    befores[instance.pk] = audit.snapshot(stored)
+        deleted = [
+            (f.instance, audit.snapshot(f.instance), f.instance.pk)
+            for f in formset.deleted_forms
+            if f.instance.pk
+        ]
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            context = admin_context(request)
+            for obj in formset.new_objects:
+                audit.record_create(obj, context)
+            for obj, _fields in formset.changed_objects:
+                if obj.pk in befores:
+                    audit.record_update(obj, befores[obj.pk], context)
+            for obj, before, object_id in deleted:
+                audit.record_delete(obj, before, object_id, context)
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """For records nobody may add, edit or delete by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

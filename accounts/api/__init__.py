@@ -1,0 +1,1 @@
+"""REST API of the accounts app: auth, users and the audit log."""

@@ -1,0 +1,140 @@
+"""Sign-in, token refresh, sign-out, the current user and password change."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from accounts import audit, services
+from accounts.api.serializers import (
+    LoginResponseSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    RefreshTokenSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.net import client_ip
+from accounts.roles import ALL_ROLES, RoleRules
+from accounts.throttling import (
+    check_login_allowed,
+    clear_login_failures,
+    record_login_failure,
+)
+
+SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: LoginResponseSerializer, 429: OpenApiResponse(description="Throttled")},
+        tags=["auth"],
+    )
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        ip = client_ip(request)
+        check_login_allowed(email, ip)
+        user = authenticate(request, username=email, password=serializer.validated_data["password"])
+        if user is None:
+            record_login_failure(email, ip)
+            raise AuthenticationFailed("Email or password is wrong.", code="invalid_credentials")
+        clear_login_failures(email)
+        refresh = RefreshToken.for_user(user)
+        update_last_login(None, user)
+        return Response(
+            {
+                "access": str(refresh.access_token),
+                "refresh": str(refresh),
+                "user": UserSerializer(user).data,
+            }
+        )
+
+
+class RefreshView(TokenRefreshView):
+    """Rotation: the answer carries a new refresh token and the old one is blacklisted."""
+
+    @extend_schema(
+        request=RefreshTokenSerializer, responses={200: TokenPairSerializer}, tags=["auth"]
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _already_blacklisted(raw: str) -> bool:
+    """True if ``raw`` is a genuine (correctly signed) refresh token already revoked."""
+    from rest_framework_simplejwt.state import token_backend
+
+    try:
+        payload = token_backend.decode(raw, verify=True)
+    except TokenError:
+        return False
+    jti = payload.get(jwt_settings.JTI_CLAIM)
+    return bool(jti) and BlacklistedToken.objects.filter(token__jti=jti).exists()
+
+
+class LogoutView(APIView):
+    roles = SIGNED_IN
+
+    @extend_schema(request=RefreshTokenSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        serializer = RefreshTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        raw = serializer.validated_data["refresh"]
+        try:
+            token = RefreshToken(raw)
+        except TokenError as exc:
+            if _already_blacklisted(raw):
+                return Response(status=status.HTTP_204_NO_CONTENT)
+            raise ValidationError({"refresh": [str(exc)]}, code="token_not_valid") from exc
+        if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
+            raise PermissionDenied("This refresh token belongs to another user.")
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    roles = SIGNED_IN
+
+    @extend_schema(responses={200: UserSerializer}, tags=["auth"])
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+class PasswordChangeView(APIView):
+    """Changing the password ends every other session: all refresh tokens are revoked."""
+
+    roles = SIGNED_IN
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        ip = client_ip(request)
+        check_login_allowed(user.email, ip)
+        if not user.check_password(serializer.validated_data["old_password"]):
+            record_login_failure(user.email, ip)
+            raise ValidationError({"old_password": ["The current password is wrong."]})
+        services.change_password(
+            user,
+            serializer.validated_data["new_password"],
+            audit.AuditContext.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,139 @@
+"""Serializers for auth, users and audit rows."""
+
+from __future__ import annotations
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import AuditLog, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The signed-in user as the frontend sees it."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role"]
+        read_only_fields = fields
+
+
+def _validate_new_password(password: str, user: User | None) -> str:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(list(exc.messages)) from exc
+    return password
+
+
+class ManagedUserSerializer(serializers.ModelSerializer):
+    """A user as admins manage it. The password is write-only and required on create."""
+
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"}, trim_whitespace=False
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "role",
+            "is_active",
+            "password",
+            "last_login",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "last_login", "date_joined"]
+
+    def validate_email(self, value: str) -> str:
+        value = value.strip().lower()
+        others = User.objects.filter(email__iexact=value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError("A user with this email already exists.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        password = attrs.get("password")
+        if self.instance is None and not password:
+            raise serializers.ValidationError({"password": ["This field is required."]})
+        if password:
+            candidate = self.instance or User(
+                email=attrs.get("email", ""), full_name=attrs.get("full_name", "")
+            )
+            _validate_new_password(password, candidate)
+        return attrs
+
+    def create(self, validated_data: dict) -> User:
+        password = validated_data.pop("password")
+        return User.objects.create_user(password=password, **validated_data)
+
+    def update(self, instance: User, validated_data: dict) -> User:
+        password = validated_data.pop("password", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        if password:
+            instance.set_password(password)
+        instance.save()
+        return instance
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class LoginResponseSerializer(TokenPairSerializer):
+    user = UserSerializer()
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(trim_whitespace=False)
+    new_password = serializers.CharField(trim_whitespace=False)
+
+    def validate_new_password(self, value: str) -> str:
+        return _validate_new_password(value, self.context["request"].user)
+
+
+class ActorSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    email = serializers.CharField()
+
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditLog
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "ip",
+            "source",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ActorSerializer(allow_null=True))
+    def get_actor(self, row: AuditLog) -> dict | None:
+        if row.actor_id is None and not row.actor_email:
+            return None
+        return {"id": row.actor_id, "email": row.actor_email}

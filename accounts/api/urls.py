@@ -1,0 +1,20 @@
+"""Routes of the accounts API, mounted under /api/v1/."""
+
+from django.urls import path
+
+from accounts.api import auth_views
+from accounts.api.views import AuditLogViewSet, UserViewSet
+from config.api.routers import ApiRouter
+
+router = ApiRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("audit-logs", AuditLogViewSet, basename="auditlog")
+
+urlpatterns = [
+    path("auth/login", auth_views.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", auth_views.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", auth_views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/me", auth_views.MeView.as_view(), name="auth-me"),
+    path("auth/password", auth_views.PasswordChangeView.as_view(), name="auth-password"),
+    *router.urls,
+]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users (email login), roles, JWT auth, permissions, the audit log and throttling."""
+
+    name = "accounts"
+    verbose_name = "Accounts"

@@ -1,0 +1,74 @@
+"""The roles and what each may do: the one place that decides.
+
+The API asks ``RolePermission`` (``accounts.permissions``), which reads each view's
+``roles``; the admin asks ``User.has_perm``, which reads ``ADMIN_SITE_ACCESS`` below.
+Nothing else in the code base tests a role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    HR_MANAGER = "hr_manager", "HR manager"
+    OPERATOR = "operator", "Operator"
+    VIEWER = "viewer", "Viewer"
+
+
+ALL_ROLES: frozenset[str] = frozenset(Role.values)
+ADMIN_ONLY: frozenset[str] = frozenset({Role.ADMIN})
+PEOPLE_MANAGERS: frozenset[str] = frozenset({Role.ADMIN, Role.HR_MANAGER})
+CAMERA_MANAGERS: frozenset[str] = frozenset({Role.ADMIN, Role.OPERATOR})
+STAFF: frozenset[str] = frozenset({Role.ADMIN, Role.HR_MANAGER, Role.OPERATOR})
+
+
+@dataclass(frozen=True)
+class RoleRules:
+    """Who may call a view: ``read`` for safe methods, ``write`` for the rest, and
+    ``actions`` for named viewset actions that differ from both."""
+
+    read: frozenset[str] = ALL_ROLES
+    write: frozenset[str] = ADMIN_ONLY
+    actions: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def allowed(self, *, action: str | None, safe_method: bool) -> frozenset[str]:
+        if action and action in self.actions:
+            return self.actions[action]
+        return self.read if safe_method else self.write
+
+
+@dataclass(frozen=True)
+class AdminSiteAccess:
+    """The apps a staff role may change in the admin, and those it may only view."""
+
+    change: frozenset[str]
+    view: frozenset[str]
+
+
+# The admin role may do everything; viewers have no back-office access.
+ADMIN_SITE_ACCESS: dict[str, AdminSiteAccess] = {
+    Role.HR_MANAGER: AdminSiteAccess(
+        change=frozenset({"faces", "attendance"}),
+        view=frozenset({"cameras", "detections", "integrations"}),
+    ),
+    Role.OPERATOR: AdminSiteAccess(
+        change=frozenset({"cameras", "detections"}),
+        view=frozenset({"faces"}),
+    ),
+}
+
+
+def admin_site_allows(role: str, app_label: str, action: str) -> bool:
+    """Whether ``role`` may perform ``action`` (view/add/change/delete) on ``app_label``."""
+    if role == Role.ADMIN:
+        return True
+    access = ADMIN_SITE_ACCESS.get(role)
+    if access is None:
+        return False
+    if app_label in access.change:
+        return True
+    return action == "view" and app_label in access.view

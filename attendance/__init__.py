@@ -1,0 +1,1 @@
+"""Shifts, attendance events, daily records, rules, analytics and exports."""

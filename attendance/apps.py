@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AttendanceConfig(AppConfig):
+    """Shifts, attendance events, daily records, rules, analytics and exports."""
+
+    name = "attendance"
+    verbose_name = "Attendance"

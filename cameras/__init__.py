@@ -1,0 +1,1 @@
+"""Cameras, their encrypted credentials, status and heartbeats, and the stream supervisor."""

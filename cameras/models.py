@@ -1,0 +1,1 @@
+"""Models of the cameras app (filled in by its own issue)."""

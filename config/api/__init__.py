@@ -1,0 +1,1 @@
+"""API conventions shared by every app: errors, pagination, routers, schema, health."""

@@ -1,0 +1,8 @@
+"""The router every app uses: no trailing slashes, as the frontend contract writes paths."""
+
+from rest_framework.routers import SimpleRouter
+
+
+class ApiRouter(SimpleRouter):
+    def __init__(self) -> None:
+        super().__init__(trailing_slash=False)

@@ -1,0 +1,47 @@
+"""OpenAPI generation: every operation documents the error envelope it can answer."""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from accounts.permissions import RolePermission
+
+ErrorEnvelope = inline_serializer(
+    name="ErrorEnvelope",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(child=serializers.JSONField()),
+            },
+        )
+    },
+)
+
+_ERRORS_ALWAYS = {400: "Invalid request"}
+_ERRORS_AUTHENTICATED = {
+    401: "Not signed in, or the token is expired or invalid",
+    403: "The role does not allow this",
+}
+_ERRORS_DETAIL = {404: "Not found"}
+
+
+class PresenceAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        extra = dict(_ERRORS_ALWAYS)
+        if any(issubclass(p, RolePermission) for p in self.view.permission_classes):
+            extra.update(_ERRORS_AUTHENTICATED)
+        if "{" in self.path:
+            extra.update(_ERRORS_DETAIL)
+        for status_code, description in extra.items():
+            key = str(status_code)
+            if key not in responses:
+                responses[key] = self._get_response_for_code(
+                    OpenApiResponse(ErrorEnvelope, description=description), key
+                )
+        return responses

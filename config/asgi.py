@@ -1,0 +1,32 @@
+"""ASGI entry point, served by daphne: HTTP to Django, WebSockets to Channels.
+
+In the embedded run the same process also runs the periodic jobs (``config.embedded``).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from accounts.ws_auth import JWTAuthMiddleware  # noqa: E402
+from detections.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)
+
+if settings.EMBEDDED_SCHEDULER and os.environ.get("PRESENCE_SERVER") == "1":
+    from config.embedded import start_embedded_scheduler
+
+    start_embedded_scheduler()

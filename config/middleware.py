@@ -1,0 +1,53 @@
+"""Project-wide middleware for the API."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from django.conf import settings
+from django.utils import timezone
+
+from config.api.errors import error_response
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 in the error envelope before anything reads an oversized body.
+
+    DRF's JSON parser reads the stream directly, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    would not stop a huge JSON body; the declared length is checked here instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(declared)
+        except ValueError:
+            return error_response(400, "bad_request", "Content-Length is not a number.")
+        limit = settings.API_MAX_REQUEST_BYTES
+        if length > limit:
+            return error_response(
+                413,
+                "request_too_large",
+                f"The request body is {length} bytes; the limit is {limit}.",
+                {"limit_bytes": limit},
+            )
+        return self.get_response(request)
+
+
+class ApiUtcMiddleware:
+    """Render API timestamps in UTC, as the contract says, whatever TIME_ZONE the admin uses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            timezone.activate(UTC)
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()
+        return self.get_response(request)

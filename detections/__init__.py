@@ -1,0 +1,1 @@
+"""The recognition pipeline, tracks, detections, snapshots, the live cache and the WebSocket."""

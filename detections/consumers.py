@@ -1,0 +1,97 @@
+"""The live WebSocket: ``/ws/v1/live/``.
+
+The connection is authenticated by ``accounts.ws_auth.JWTAuthMiddleware`` before it gets
+here. Server messages are ``{"type": T, "data": {...}}``; a client may send
+``{"type": "subscribe", "cameras": [ids]}`` to narrow the stream (an empty list or
+``null`` means all cameras).
+"""
+
+from __future__ import annotations
+
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.roles import ALL_ROLES
+from accounts.ws_auth import CLOSE_UNAUTHENTICATED
+from detections.live import LIVE_GROUP
+
+# Which roles may receive each event type; the one place this consumer decides.
+EVENT_ROLES: dict[str, frozenset[str]] = {
+    "detection.created": ALL_ROLES,
+    "detection.updated": ALL_ROLES,
+    "attendance.created": ALL_ROLES,
+    "camera.status": ALL_ROLES,
+}
+USER_RECHECK_SECONDS = 30
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.cameras: set[int] | None = None
+        self.user_checked_at = time.monotonic()
+        await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code) -> None:
+        await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if not isinstance(content, dict) or content.get("type") != "subscribe":
+            await self._send_error("unknown_message", "Only 'subscribe' messages are accepted.")
+            return
+        cameras = content.get("cameras")
+        if cameras in (None, []):
+            self.cameras = None
+        elif isinstance(cameras, list) and all(
+            isinstance(c, int) and not isinstance(c, bool) for c in cameras
+        ):
+            self.cameras = set(cameras)
+        else:
+            await self._send_error("invalid_subscription", "'cameras' must be a list of ids.")
+            return
+        await self.send_json(
+            {"type": "subscribed", "data": {"cameras": sorted(self.cameras or [])}}
+        )
+
+    async def decode_json(self, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def live_event(self, message: dict) -> None:
+        if not await self._still_allowed():
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if (
+            message["event"] not in EVENT_ROLES
+            or self.user.role not in EVENT_ROLES[message["event"]]
+        ):
+            return
+        camera_id = message.get("camera_id")
+        if self.cameras is not None and camera_id is not None and camera_id not in self.cameras:
+            return
+        await self.send_json({"type": message["event"], "data": message["data"]})
+
+    async def _still_allowed(self) -> bool:
+        """The token may expire or the user be deactivated while the socket stays open."""
+        expires_at = self.scope.get("token_expires_at")
+        if expires_at is not None and time.time() >= expires_at:
+            return False
+        if time.monotonic() - self.user_checked_at > USER_RECHECK_SECONDS:
+            self.user = await _reload_user(self.user.pk)
+            self.user_checked_at = time.monotonic()
+        return self.user is not None and self.user.is_active
+
+    async def _send_error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "data": {"code": code, "message": message}})
+
+
+@database_sync_to_async
+def _reload_user(user_id):
+    from accounts.models import User
+
+    return User.objects.filter(pk=user_id).first()

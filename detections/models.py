@@ -1,0 +1,1 @@
+"""Models of the detections app (filled in by its own issue)."""

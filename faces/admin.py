@@ -1,0 +1,1 @@
+"""Admin (back-office) pages of the faces app."""

@@ -1,0 +1,7 @@
+"""Routes of the faces API, mounted under /api/v1/."""
+
+from config.api.routers import ApiRouter
+
+router = ApiRouter()
+
+urlpatterns = [*router.urls]

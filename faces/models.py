@@ -1,0 +1,1 @@
+"""Models of the faces app (filled in by its own issue)."""

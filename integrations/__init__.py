@@ -1,0 +1,1 @@
+"""Odoo HR: connection, client, employee sync, the attendance outbox and sync jobs."""
