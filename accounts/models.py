@@ -121,4 +121,5 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         who = self.actor_email or "system"
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} {self.object_type}#{self.object_id}"
+        target = f"{self.object_type}#{self.object_id}"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} {target}"

@@ -6,11 +6,11 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -32,6 +32,7 @@ from accounts.throttling import (
     clear_login_failures,
     record_login_failure,
 )
+from config.api.errors import ApiError
 
 SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
 
@@ -54,7 +55,9 @@ class LoginView(APIView):
         user = authenticate(request, username=email, password=serializer.validated_data["password"])
         if user is None:
             record_login_failure(email, ip)
-            raise AuthenticationFailed("Email or password is wrong.", code="invalid_credentials")
+            raise ApiError(
+                "Email or password is wrong.", code="invalid_credentials", status_code=401
+            )
         clear_login_failures(email)
         refresh = RefreshToken.for_user(user)
         update_last_login(None, user)
@@ -83,7 +86,7 @@ def _already_blacklisted(raw: str) -> bool:
 
     try:
         payload = token_backend.decode(raw, verify=True)
-    except TokenError:
+    except (TokenError, TokenBackendError):
         return False
     jti = payload.get(jwt_settings.JTI_CLAIM)
     return bool(jti) and BlacklistedToken.objects.filter(token__jti=jti).exists()
