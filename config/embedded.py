@@ -31,6 +31,7 @@ def start_embedded_scheduler() -> None:
 def _run_forever() -> None:
     from config.celery import app
 
+    app.loader.import_default_modules()
     next_run = {job.name: time.monotonic() + 30 for job in PERIODIC_JOBS}
     while True:
         now = time.monotonic()

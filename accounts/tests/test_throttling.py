@@ -1,5 +1,7 @@
 """Five failed sign-ins per minute, per email and per IP; then 429 with Retry-After."""
 
+import time
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -35,8 +37,6 @@ def test_window_expiry_lets_the_user_in_again(viewer, settings):
     for _ in range(5):
         attempt(viewer.email, "wrong")
     assert attempt(viewer.email, PERSONA_PASSWORD).status_code == 429
-    import time
-
     time.sleep(1.5)
     assert attempt(viewer.email, PERSONA_PASSWORD).status_code == 200
 

@@ -1,0 +1,66 @@
+"""Settings come from the environment and refuse unsafe combinations."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "REDIS_URL"}}
+    clean.update(env)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.DEBUG, s.CACHES['default']['BACKEND'], "
+            "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, "
+            "s.STORAGES['default']['BACKEND']]))",
+        ],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_refuses_debug_off_with_development_key():
+    result = load_settings(DEBUG="0")
+    assert result.returncode != 0
+    assert "development SECRET_KEY" in result.stderr
+
+
+def test_embedded_defaults():
+    result = load_settings(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        '[true, "django.core.cache.backends.locmem.LocMemCache", '
+        '"channels.layers.InMemoryChannelLayer", true, '
+        '"django.core.files.storage.FileSystemStorage"]'
+    )
+
+
+def test_production_switches(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("a-real-production-secret-from-a-file\n")
+    result = load_settings(
+        DEBUG="0",
+        SECRET_KEY_FILE=str(secret),
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        S3_BUCKET="presence",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        '[false, "django.core.cache.backends.redis.RedisCache", '
+        '"channels_redis.core.RedisChannelLayer", false, "storages.backends.s3.S3Storage"]'
+    )
+
+
+def test_bad_boolean_is_a_clear_error():
+    result = load_settings(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
