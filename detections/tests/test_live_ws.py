@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -41,7 +42,7 @@ async def test_refused_with_garbage_and_with_inactive_user(viewer):
     assert (await connect("not.a.token").connect())[0] is False
     token = str(AccessToken.for_user(viewer))
     viewer.is_active = False
-    await viewer.asave()
+    await database_sync_to_async(viewer.save)()
     assert (await connect(token).connect())[0] is False
 
 
@@ -94,3 +95,4 @@ async def test_connection_closes_when_token_expires(viewer):
     await abroadcast("camera.status", {"id": 1}, camera_id=1)
     output = await communicator.receive_output(timeout=5)
     assert output == {"type": "websocket.close", "code": 4401}
+    await communicator.disconnect()

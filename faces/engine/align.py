@@ -25,6 +25,7 @@ ARCFACE_TEMPLATE = np.array(
     ],
     dtype=np.float32,
 )
+ARCFACE_TEMPLATE.setflags(write=False)
 
 
 def similarity_transform(landmarks: np.ndarray, size: int = 112) -> np.ndarray:

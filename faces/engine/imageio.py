@@ -22,8 +22,8 @@ from .base import ImageRejected
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
 
-#: Pillow format names that are accepted. MPO is what many cameras write for JPEG.
-ALLOWED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+#: Pillow format names that are accepted; "JPEG" also opens the MPO files many cameras write.
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
 _HIGH_DEPTH_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "La", "RGBa"}
@@ -76,8 +76,7 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
     except UnidentifiedImageError as exc:
         raise ImageRejected(
             ImageRejected.NOT_AN_IMAGE,
-            "The file is not an image in a supported format "
-            f"({', '.join(ALLOWED_FORMATS)}).",
+            f"The file is not an image in a supported format ({', '.join(ALLOWED_FORMATS)}).",
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected(

@@ -39,8 +39,8 @@ class InsightFaceEngine(FaceEngine):
     ``detect_width`` is the side of the square SCRFD input (multiple of 32), the
     counterpart of the SFace engine's detection width. Crops are aligned by
     ``faces.engine.align``, the same transform as insightface's ``norm_crop`` without the
-    scikit-image deprecation warning that ``norm_crop`` logs on every call. Thread-safe: SCRFD keeps caches, so
-    detection runs under a lock; the recognition session is safe to share.
+    scikit-image deprecation warning that ``norm_crop`` logs on every call. Thread-safe:
+    SCRFD keeps caches, so detection runs under a lock; the recognition session is shared.
     """
 
     def __init__(
@@ -70,7 +70,9 @@ class InsightFaceEngine(FaceEngine):
             )
         files = sorted(folder.glob("*.onnx"))
         if not files:
-            raise EngineConfigurationError(f"insightface model directory {folder} has no .onnx files.")
+            raise EngineConfigurationError(
+                f"insightface model directory {folder} has no .onnx files."
+            )
 
         routed = self._route(files, providers, ort_threads)
         detector_path, self._detector = self._pick(routed, "detection", folder)
@@ -117,7 +119,7 @@ class InsightFaceEngine(FaceEngine):
                     sess_options=session_options(ort_threads),
                     static_shape_sessions=False,
                 )
-            except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration error
+            except Exception as exc:
                 raise EngineConfigurationError(f"Cannot load face model {path}: {exc}") from exc
             if model is not None:
                 routed.setdefault(model.taskname, []).append((path, model))

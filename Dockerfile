@@ -1,0 +1,32 @@
+# Presence: one image for web (daphne), worker, beat and camera supervisors.
+FROM python:3.11-slim-bookworm AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=config.settings
+
+# ffmpeg libraries come inside opencv-python-headless; curl serves the healthchecks.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements/ requirements/
+# insightface goes in with --no-deps: it asks for opencv-python (needs libGL), and the
+# headless build from base.txt must stay the one that imports.
+RUN pip install -r requirements/prod.txt \
+    && pip install --no-deps -r requirements/nodeps.txt \
+    && ! pip show --quiet opencv-python 2>/dev/null \
+    && python -c "import cv2, insightface, onnxruntime"
+
+COPY . .
+RUN useradd --system --uid 10001 --home-dir /app presence \
+    && mkdir -p /app/var /app/media /app/staticfiles \
+    && DEBUG=1 python manage.py collectstatic --noinput --verbosity 0 \
+    && chown -R presence:presence /app/var /app/media /app/staticfiles
+USER presence
+
+EXPOSE 8000
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "config.asgi:application"]
