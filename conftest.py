@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from accounts.roles import Role
 
-PERSONA_PASSWORD = "correct-horse-battery-staple"
+PERSONA_PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 
 
 def make_user(role: str, email: str | None = None, **fields) -> User:

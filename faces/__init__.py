@@ -1,1 +1,2 @@
-"""People (employees), face samples and embeddings, the face engine, the 1:N gallery, enrolment and erasure."""
+"""People (employees), face samples and embeddings, the face engine, the 1:N gallery,
+enrolment and erasure."""

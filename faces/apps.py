@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class FacesConfig(AppConfig):
-    """People (employees), face samples and embeddings, the face engine, the 1:N gallery, enrolment and erasure."""
+    """People (employees), face samples and embeddings, the face engine, the 1:N gallery,
+    enrolment and erasure."""
 
     name = "faces"
     verbose_name = "Faces"
