@@ -41,6 +41,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         expires_seconds=3600,
         description="Delete expired refresh tokens from the blacklist tables.",
     ),
+    PeriodicJob(
+        name="re-embed faces for the current model",
+        task="faces.tasks.ensure_embeddings_current",
+        every_seconds=600,
+        expires_seconds=300,
+        description="Start re-embedding when samples lack an embedding for the current model.",
+    ),
 )
 
 

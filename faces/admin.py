@@ -1,1 +1,161 @@
-"""Admin (back-office) pages of the faces app."""
+"""Back-office for people, departments, face samples (with thumbnails) and re-embedding."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
+from faces.erasure import erase_person
+from faces.models import Department, FaceSample, Person, ReembedJob
+from faces.reembedding import start_reembed
+
+
+def thumbnail(sample: FaceSample, size: int = 96) -> str:
+    if not sample.pk:
+        return "-"
+    url = reverse("admin:faces_facesample_image", args=[sample.pk])
+    return format_html(
+        '<img src="{}" style="height:{}px;border-radius:4px" alt="face #{}">', url, size, sample.pk
+    )
+
+
+class FaceSampleInline(admin.TabularInline):
+    model = FaceSample
+    extra = 0
+    can_delete = True
+    fields = ("preview", "source", "quality", "created_by", "created_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # photos are enrolled through the API, which runs the quality gates
+
+    @admin.display(description="photo")
+    def preview(self, sample: FaceSample) -> str:
+        return thumbnail(sample)
+
+
+@admin.register(Department)
+class DepartmentAdmin(AuditedModelAdmin):
+    list_display = ("name", "people_count")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(people_count=Count("people"))
+
+    @admin.display(ordering="people_count", description="people")
+    def people_count(self, department) -> int:
+        return department.people_count
+
+
+@admin.register(Person)
+class PersonAdmin(AuditedModelAdmin):
+    list_display = ("full_name", "employee_code", "department", "active", "has_consent", "faces")
+    list_filter = ("active", "department")
+    search_fields = ("full_name", "employee_code", "email")
+    readonly_fields = ("consent_at", "consent_by", "created_at", "updated_at")
+    inlines = [FaceSampleInline]
+    actions = ["record_consent", "erase_biometrics"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(face_total=Count("faces"))
+
+    @admin.display(boolean=True, description="consent")
+    def has_consent(self, person: Person) -> bool:
+        return person.has_consent
+
+    @admin.display(ordering="face_total", description="faces")
+    def faces(self, person: Person) -> int:
+        return person.face_total
+
+    @admin.action(description="Record biometric consent (given now)")
+    def record_consent(self, request, queryset):
+        from django.utils import timezone
+
+        from accounts import audit
+
+        count = 0
+        for person in queryset.filter(consent_at__isnull=True):
+            before = audit.snapshot(person)
+            person.consent_at, person.consent_by = timezone.now(), request.user
+            person.save(update_fields=["consent_at", "consent_by", "updated_at"])
+            audit.record_update(person, before, admin_context(request))
+            count += 1
+        self.message_user(request, f"Consent recorded for {count} person(s).")
+
+    @admin.action(description="Erase all biometric data (photos, embeddings)")
+    def erase_biometrics(self, request, queryset):
+        for person in queryset:
+            erase_person(person, admin_context(request))
+        self.message_user(request, f"Erased biometric data of {queryset.count()} person(s).")
+
+
+@admin.register(FaceSample)
+class FaceSampleAdmin(AuditedModelAdmin):
+    list_display = ("preview", "person", "source", "created_at")
+    list_filter = ("source",)
+    search_fields = ("person__full_name", "person__employee_code")
+    list_select_related = ("person",)
+    fields = ("preview_large", "person", "bbox", "quality", "source", "created_by", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="photo")
+    def preview(self, sample: FaceSample) -> str:
+        return thumbnail(sample, 64)
+
+    @admin.display(description="photo")
+    def preview_large(self, sample: FaceSample) -> str:
+        return thumbnail(sample, 240)
+
+    def get_urls(self):
+        image = self.admin_site.admin_view(self.image_view)
+        return [
+            path("<int:pk>/image/", image, name="faces_facesample_image"),
+            *super().get_urls(),
+        ]
+
+    def image_view(self, request, pk: int):
+        """Photos are never public: they are streamed to staff allowed to view samples."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        sample = get_object_or_404(FaceSample, pk=pk)
+        response = FileResponse(sample.image.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+@admin.register(ReembedJob)
+class ReembedJobAdmin(ReadOnlyModelAdmin):
+    """Progress of re-embedding jobs. "Add" starts a job for the model this server runs."""
+
+    list_display = ("created_at", "model_key", "status", "progress_bar", "failed", "finished_at")
+    list_filter = ("status",)
+
+    @admin.display(description="progress")
+    def progress_bar(self, job: ReembedJob) -> str:
+        return format_html(
+            '<progress value="{}" max="{}"></progress> {}/{}',
+            job.done,
+            max(job.total, 1),
+            job.done,
+            job.total,
+        )
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("faces.add_reembedjob")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        job = start_reembed(admin_context(request))
+        self.message_user(request, f"Re-embedding job #{job.pk}: {job}", messages.INFO)
+        return redirect("admin:faces_reembedjob_changelist")

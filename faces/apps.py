@@ -7,3 +7,6 @@ class FacesConfig(AppConfig):
 
     name = "faces"
     verbose_name = "Faces"
+
+    def ready(self) -> None:
+        from faces import signals  # noqa: F401 - connects the receivers

@@ -1,0 +1,235 @@
+"""People, their face samples, erasure, identify/verify and re-embedding jobs."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import audit
+from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet, RoleScopedMixin
+from accounts.roles import ALL_ROLES, PEOPLE_MANAGERS, RoleRules
+from faces import services
+from faces.api.serializers import (
+    DepartmentSerializer,
+    FaceSampleSerializer,
+    FaceUploadSerializer,
+    IdentifyRequestSerializer,
+    IdentifyResponseSerializer,
+    PersonRefSerializer,
+    PersonSerializer,
+    ReembedJobSerializer,
+    VerifyRequestSerializer,
+    VerifyResponseSerializer,
+)
+from faces.enrolment import enrol
+from faces.erasure import erase_person
+from faces.images import decode_or_reject, read_upload
+from faces.models import Department, FaceEmbedding, FaceSample, Person, ReembedJob
+from faces.reembedding import start_reembed
+
+PEOPLE_RULES = RoleRules(
+    read=ALL_ROLES,
+    write=PEOPLE_MANAGERS,
+    actions={
+        "faces": PEOPLE_MANAGERS,
+        "delete_face": PEOPLE_MANAGERS,
+        "face_image": PEOPLE_MANAGERS,
+        "erase": PEOPLE_MANAGERS,
+    },
+)
+
+
+class DepartmentViewSet(AuditedModelViewSet):
+    """Departments people belong to."""
+
+    roles = RoleRules(read=ALL_ROLES, write=PEOPLE_MANAGERS)
+    queryset = Department.objects.all()
+    serializer_class = DepartmentSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name"]
+
+
+class PersonFilter(django_filters.FilterSet):
+    has_consent = django_filters.BooleanFilter(
+        field_name="consent_at", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = Person
+        fields = ["department", "active", "has_consent"]
+
+
+class PersonViewSet(AuditedModelViewSet):
+    """Employees the cameras recognise, with their face samples."""
+
+    roles = PEOPLE_RULES
+    queryset = Person.objects.select_related("department", "consent_by").annotate(
+        face_count=Count("faces")
+    )
+    serializer_class = PersonSerializer
+    filterset_class = PersonFilter
+    search_fields = ["employee_code", "full_name", "email", "job_title"]
+    ordering_fields = ["full_name", "employee_code", "created_at", "updated_at", "id"]
+    ordering = ["full_name", "id"]
+
+    def _samples(self, person: Person):
+        return person.faces.select_related("created_by").prefetch_related(
+            Prefetch(
+                "embeddings", queryset=FaceEmbedding.objects.only("id", "sample_id", "model_key")
+            )
+        )
+
+    @extend_schema(methods=["GET"], responses={200: FaceSampleSerializer(many=True)}, request=None)
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": FaceUploadSerializer},
+        responses={201: FaceSampleSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    def faces(self, request, pk=None):
+        person = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(self._samples(person))
+            return self.get_paginated_response(
+                FaceSampleSerializer(page, many=True, context={"request": request}).data
+            )
+        upload = FaceUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        image = decode_or_reject(read_upload(upload.validated_data["image"]))
+        sample = enrol(
+            person,
+            image,
+            context=audit.AuditContext.from_request(request),
+            face_index=upload.validated_data.get("face_index"),
+        )
+        return Response(
+            FaceSampleSerializer(sample, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"faces/(?P<face_id>[0-9]+)")
+    def delete_face(self, request, pk=None, face_id=None):
+        person = self.get_object()
+        sample = get_object_or_404(FaceSample, pk=face_id, person=person)
+        before = audit.snapshot(sample)
+        with transaction.atomic():
+            sample.delete()
+            audit.record_delete(sample, before, face_id, audit.AuditContext.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"faces/(?P<face_id>[0-9]+)/image",
+        url_name="face-image",
+    )
+    def face_image(self, request, pk=None, face_id=None):
+        sample = get_object_or_404(FaceSample, pk=face_id, person_id=self.get_object().pk)
+        response = FileResponse(sample.image.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        erase_person(self.get_object(), audit.AuditContext.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _person_refs(ids: set[int]) -> dict[int, dict]:
+    people = Person.objects.filter(pk__in=ids).only("id", "employee_code", "full_name")
+    return {p.pk: PersonRefSerializer(p).data for p in people}
+
+
+class IdentifyView(RoleScopedMixin, APIView):
+    """Every face in the photo with its top candidates; two faces never get one person."""
+
+    roles = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": IdentifyRequestSerializer},
+        responses={200: IdentifyResponseSerializer},
+        tags=["faces"],
+    )
+    def post(self, request):
+        params = IdentifyRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        image = decode_or_reject(read_upload(params.validated_data["image"]))
+        results = services.identify(image, k=params.validated_data["k"])
+        ids = {c.person_id for r in results for c in r.candidates}
+        refs = _person_refs(ids)
+        faces = [
+            {
+                "bbox": [round(v, 2) for v in r.face.bbox],
+                "landmarks": r.face.as_dict()["landmarks"],
+                "detection_score": round(r.face.score, 4),
+                "quality": r.quality.as_dict(),
+                "status": r.status,
+                "person": refs.get(r.person_id) if r.person_id is not None else None,
+                "score": round(r.score, 4),
+                "margin": round(r.margin, 4),
+                "candidates": [
+                    {"person": refs[c.person_id], "score": round(c.score, 4)}
+                    for c in r.candidates
+                    if c.person_id in refs
+                ],
+            }
+            for r in results
+        ]
+        return Response({"faces": faces, "model_key": services.current_gallery().model_key})
+
+
+class VerifyView(RoleScopedMixin, APIView):
+    """Is the face in the photo this person? (1:1)"""
+
+    roles = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": VerifyRequestSerializer},
+        responses={200: VerifyResponseSerializer},
+        tags=["faces"],
+    )
+    def post(self, request):
+        params = VerifyRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        person = params.validated_data["person"]
+        image = decode_or_reject(read_upload(params.validated_data["image"]))
+        result = services.verify(image, person, params.validated_data.get("face_index"))
+        return Response(
+            {
+                "person": PersonRefSerializer(person).data,
+                "score": round(result.score, 4),
+                "match": result.match,
+                "threshold": services.current_gallery().thresholds.match,
+                "bbox": result.bbox,
+                "face_count": result.face_count,
+            }
+        )
+
+
+class ReembedJobViewSet(ReadOnlyViewSet):
+    """Re-embedding jobs with progress; POST starts one for the current model."""
+
+    roles = RoleRules(read=PEOPLE_MANAGERS, write=PEOPLE_MANAGERS)
+    queryset = ReembedJob.objects.select_related("requested_by")
+    serializer_class = ReembedJobSerializer
+    ordering = ["-created_at", "-id"]
+
+    @extend_schema(request=None, responses={202: ReembedJobSerializer})
+    def create(self, request):
+        job = start_reembed(audit.AuditContext.from_request(request))
+        return Response(ReembedJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
