@@ -95,8 +95,9 @@ class GalleryIndex:
     """An immutable snapshot: rows sorted by person so per-person maxima are one reduceat."""
 
     def __init__(self, person_ids: np.ndarray, vectors: np.ndarray, dim: int) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
         order = np.argsort(person_ids, kind="stable")
-        self.vectors = np.ascontiguousarray(vectors[order], dtype=np.float32).reshape(-1, dim)
+        self.vectors = np.ascontiguousarray(vectors[order])
         sorted_ids = person_ids[order]
         self.persons, self.starts = np.unique(sorted_ids, return_index=True)
         self.dim = dim
