@@ -89,7 +89,10 @@ def variants(image: np.ndarray) -> dict[str, tuple[np.ndarray, PointMap]]:
         "brighter": (cv2.convertScaleAbs(image, alpha=1.0, beta=45), identity),
         "darker": (cv2.convertScaleAbs(image, alpha=0.6, beta=0), identity),
         "jpeg_35": (jpeg_low, identity),
-        "rotate_6": (cv2.warpAffine(image, rotation, (w, h), borderMode=cv2.BORDER_REFLECT), rotate),
+        "rotate_6": (
+            cv2.warpAffine(image, rotation, (w, h), borderMode=cv2.BORDER_REFLECT),
+            rotate,
+        ),
     }
 
 

@@ -62,13 +62,9 @@ def _crop(image, center, half=110):
 
 def test_two_faces_in_one_picture_are_two_people(api, enrolled_t1):
     first, second = enrolled_t1[1], enrolled_t1[5]
-    pair = np.hstack(
-        [_crop(testing.t1(), first.center), _crop(testing.t1(), second.center)]
-    )
+    pair = np.hstack([_crop(testing.t1(), first.center), _crop(testing.t1(), second.center)])
     faces = identify(api["viewer"], testing.scaled(pair, 1.5))
-    assert sorted(f["person"]["id"] for f in faces) == sorted(
-        [first.person.pk, second.person.pk]
-    )
+    assert sorted(f["person"]["id"] for f in faces) == sorted([first.person.pk, second.person.pk])
 
 
 def test_the_same_person_twice_is_not_given_twice(api, enrolled_t1):
@@ -93,14 +89,20 @@ def test_verify(api, enrolled_t1):
     crop = _crop(image, to_variant(*target.center))
     response = api["viewer"].post(
         "/api/v1/faces/verify",
-        {"image": upload(testing.jpeg_bytes(testing.scaled(crop, 1.5))), "person": target.person.pk},
+        {
+            "image": upload(testing.jpeg_bytes(testing.scaled(crop, 1.5))),
+            "person": target.person.pk,
+        },
         format="multipart",
     )
     assert response.status_code == 200, response.json()
     assert response.json()["match"] is True
     other = api["viewer"].post(
         "/api/v1/faces/verify",
-        {"image": upload(testing.jpeg_bytes(testing.scaled(crop, 1.5))), "person": enrolled_t1[0].person.pk},
+        {
+            "image": upload(testing.jpeg_bytes(testing.scaled(crop, 1.5))),
+            "person": enrolled_t1[0].person.pk,
+        },
         format="multipart",
     )
     assert other.json()["match"] is False
