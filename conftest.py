@@ -39,6 +39,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def enqueued(monkeypatch) -> list[tuple]:
+    """Background jobs are recorded, not started: a thread or a Celery worker running
+    beside a test would race it. Tests run the job functions themselves."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        "config.background.enqueue", lambda task, *args: calls.append((task.name, *args))
+    )
+    return calls
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield

@@ -30,7 +30,7 @@ def samples_missing(model_key: str):
 
 def start_reembed(context: audit.AuditContext, engine: FaceEngine | None = None) -> ReembedJob:
     """Create a job for the current model (or return the one already under way)."""
-    from config.background import enqueue
+    from config import background
     from faces.tasks import reembed_samples
 
     engine = engine or get_engine()
@@ -48,7 +48,7 @@ def start_reembed(context: audit.AuditContext, engine: FaceEngine | None = None)
             requested_by=context.actor,
         )
         audit.record_create(job, context)
-        transaction.on_commit(lambda: enqueue(reembed_samples, job.pk))
+        transaction.on_commit(lambda: background.enqueue(reembed_samples, job.pk))
     return job
 
 

@@ -1,0 +1,58 @@
+"""The faces back-office: thumbnails inline, photos streamed only to staff, erasure."""
+
+import pytest
+from django.test import Client
+
+from conftest import PERSONA_PASSWORD
+from faces import testing
+from faces.models import FaceSample
+from faces.tests.conftest import make_person, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(user) -> Client:
+    client = Client()
+    assert client.login(email=user.email, password=PERSONA_PASSWORD)
+    return client
+
+
+@pytest.fixture
+def sample(api):
+    person = make_person("ADM-1", full_name="Admin Sample")
+    photo = testing.jpeg_bytes(testing.scaled(testing.astronaut(), 2.0))
+    response = api["hr_manager"].post(
+        f"/api/v1/people/{person.pk}/faces", {"image": upload(photo)}, format="multipart"
+    )
+    assert response.status_code == 201
+    return FaceSample.objects.get()
+
+
+def test_person_page_shows_thumbnails(hr_manager, sample):
+    page = browser(hr_manager).get(f"/admin/faces/person/{sample.person_id}/change/")
+    assert page.status_code == 200
+    assert f"/admin/faces/facesample/{sample.pk}/image/".encode() in page.content
+
+
+def test_photos_are_streamed_to_staff_only(hr_manager, operator, viewer, sample):
+    url = f"/admin/faces/facesample/{sample.pk}/image/"
+    response = browser(hr_manager).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    assert browser(operator).get(url).status_code == 200  # operators may view faces
+    assert browser(viewer).get(url).status_code == 302  # no back-office at all
+
+
+def test_erase_action(hr_manager, sample):
+    response = browser(hr_manager).post(
+        "/admin/faces/person/",
+        {"action": "erase_biometrics", "_selected_action": [sample.person_id]},
+    )
+    assert response.status_code == 302
+    assert not FaceSample.objects.exists()
+
+
+def test_reembed_jobs_page_and_start(hr_manager, sample):
+    client = browser(hr_manager)
+    assert client.get("/admin/faces/reembedjob/").status_code == 200
+    assert client.get("/admin/faces/reembedjob/add/").status_code == 302
