@@ -5,7 +5,8 @@ move with the CPU, the onnxruntime thread count and the detection width, so they
 measured here rather than assumed. ``engine_timings`` is importable so that an endpoint
 benchmark can subtract the engine's share from a request's time.
 
-Run from the repository root: ``python benchmarks/faces_speed.py --runs 20``.
+Run from the repository root: ``python benchmarks/faces_speed.py --runs 20``. It ends with
+the identify endpoint's overhead over the engine (``benchmarks/identify_overhead.py``).
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--widths", default="640,1280", help="comma-separated detection widths to compare"
     )
+    parser.add_argument(
+        "--no-endpoint", action="store_true", help="skip the identify endpoint overhead table"
+    )
     args = parser.parse_args(argv)
 
     if str(REPO_ROOT) not in sys.path:
@@ -117,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((label, engine_timings(engine, image, args.runs)))
     print(f"median of {args.runs} runs, cv2 threads: {cv2.getNumThreads()}\n")
     print(markdown_table(rows))
+    if not args.no_endpoint:
+        from benchmarks import identify_overhead
+
+        identify_overhead.setup_django()
+        print()
+        print(identify_overhead.markdown_table(identify_overhead.measure(args.runs), args.runs))
     return 0
 
 
