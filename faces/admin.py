@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -11,7 +12,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
+from config.api.errors import ApiError
+from faces.enrolment import enrol
 from faces.erasure import erase_person
+from faces.images import decode_or_reject, read_upload
 from faces.models import Department, FaceSample, Person, ReembedJob
 from faces.reembedding import start_reembed
 
@@ -54,8 +58,25 @@ class DepartmentAdmin(AuditedModelAdmin):
         return department.people_count
 
 
+class PersonForm(forms.ModelForm):
+    """The person's fields plus an optional photo to enrol, through the same quality gates
+    as the API."""
+
+    new_face_photo = forms.ImageField(
+        required=False, help_text="Enrol a face: one frontal photo (needs recorded consent)."
+    )
+    face_index = forms.IntegerField(
+        required=False, min_value=0, help_text="Which face, if the photo has several."
+    )
+
+    class Meta:
+        model = Person
+        fields = ["employee_code", "full_name", "email", "department", "job_title", "active"]
+
+
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
+    form = PersonForm
     list_display = ("full_name", "employee_code", "department", "active", "has_consent", "faces")
     list_filter = ("active", "department")
     search_fields = ("full_name", "employee_code", "email")
@@ -65,6 +86,24 @@ class PersonAdmin(AuditedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(face_total=Count("faces"))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        photo = form.cleaned_data.get("new_face_photo")
+        if photo is None:
+            return
+        try:
+            image = decode_or_reject(read_upload(photo, "new_face_photo"))
+            enrol(
+                form.instance,
+                image,
+                context=admin_context(request),
+                face_index=form.cleaned_data.get("face_index"),
+            )
+        except ApiError as exc:
+            self.message_user(request, f"The photo was not enrolled: {exc.detail}", messages.ERROR)
+        else:
+            self.message_user(request, "The photo was enrolled.", messages.SUCCESS)
 
     @admin.display(boolean=True, description="consent")
     def has_consent(self, person: Person) -> bool:

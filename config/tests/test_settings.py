@@ -64,3 +64,26 @@ def test_bad_boolean_is_a_clear_error():
     result = load_settings(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_seed_demo_enrols_people_once(tmp_path, db, settings, monkeypatch):
+    from django.core.management import call_command
+
+    from faces import testing
+    from faces.models import FaceSample, Person
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    folder = tmp_path / "enroll" / "eileen_collins"
+    folder.mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(testing.jpeg_bytes(testing.scaled(testing.astronaut(), 2)))
+    monkeypatch.setenv("PRESENCE_DEMO_FACES", str(tmp_path / "enroll"))
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Person.objects.get().full_name == "Eileen Collins"
+    assert FaceSample.objects.count() == 1

@@ -56,3 +56,34 @@ def test_reembed_jobs_page_and_start(hr_manager, sample):
     client = browser(hr_manager)
     assert client.get("/admin/faces/reembedjob/").status_code == 200
     assert client.get("/admin/faces/reembedjob/add/").status_code == 302
+
+
+def test_enrol_a_photo_from_the_person_page(hr_manager, media_storage):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    person = make_person("ADM-2", full_name="Photo From Admin")
+    page = browser(hr_manager)
+    form = {
+        "employee_code": person.employee_code,
+        "full_name": person.full_name,
+        "email": "",
+        "job_title": "",
+        "active": "on",
+        "faces-TOTAL_FORMS": "0",
+        "faces-INITIAL_FORMS": "0",
+    }
+    photo = testing.jpeg_bytes(testing.scaled(testing.astronaut(), 2.0))
+    response = page.post(
+        f"/admin/faces/person/{person.pk}/change/",
+        {**form, "new_face_photo": SimpleUploadedFile("a.jpg", photo, "image/jpeg")},
+    )
+    assert response.status_code == 302, response.content[:3000]
+    assert FaceSample.objects.filter(person=person).count() == 1
+    blurry = testing.jpeg_bytes(testing.scaled(testing.t1(), 2.0))
+    response = page.post(
+        f"/admin/faces/person/{person.pk}/change/",
+        {**form, "new_face_photo": SimpleUploadedFile("b.jpg", blurry, "image/jpeg")},
+        follow=True,
+    )
+    assert b"The photo was not enrolled" in response.content
+    assert FaceSample.objects.filter(person=person).count() == 1
