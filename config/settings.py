@@ -29,6 +29,8 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
         "Refusing to start with DEBUG off and the development SECRET_KEY: "
         "set SECRET_KEY (or SECRET_KEY_FILE), or DEBUG=1 for a development run."
     )
+# Fernet keys for credentials at rest, newest first; derived from SECRET_KEY when empty.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of us append to X-Forwarded-For (0: trust none).
