@@ -96,7 +96,7 @@ class GalleryIndex:
 
     The vectors are kept transposed, ``(dim, N)`` and C-contiguous: the search is bound by
     memory bandwidth, and ``query @ vectors_t`` streams that layout about 1.8x faster than
-    ``query @ vectors.T`` at 100k embeddings (BENCHMARKS.md, gallery_search).
+    ``query @ vectors.T`` at 100k embeddings (BENCHMARKS.md, "Gallery search").
     """
 
     TRANSPOSE_CHUNK = 1024

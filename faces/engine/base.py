@@ -108,8 +108,13 @@ class FaceEngine(ABC):
     """Length of every embedding."""
 
     @abstractmethod
-    def detect(self, image_bgr: np.ndarray) -> list[Face]:
-        """Find faces in a BGR uint8 image, best score first."""
+    def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
+        """Find faces in a BGR uint8 image, best score first.
+
+        Detection runs on a copy at most ``max_width`` (default: the engine's
+        ``detect_width``) pixels wide, so each camera can trade range for speed; boxes
+        and landmarks are always in the given image's coordinates.
+        """
 
     @abstractmethod
     def embed(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:

@@ -143,9 +143,10 @@ class InsightFaceEngine(FaceEngine):
             )
         return candidates[0]
 
-    def detect(self, image_bgr: np.ndarray) -> list[Face]:
+    def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
         check_image(image_bgr)
-        size = (self.detect_width, self.detect_width)
+        side = max_width or self.detect_width
+        size = (side, side)
         with self._detector_lock:
             boxes, points = self._detector.detect(image_bgr, input_size=size)
         height, width = image_bgr.shape[:2]

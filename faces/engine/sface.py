@@ -163,9 +163,9 @@ class SFaceEngine(FaceEngine):
         )
         self._input_name = self._session.get_inputs()[0].name
 
-    def detect(self, image_bgr: np.ndarray) -> list[Face]:
+    def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
         check_image(image_bgr)
-        small, _scale = downscale_for_detection(image_bgr, self.detect_width)
+        small, _scale = downscale_for_detection(image_bgr, max_width or self.detect_width)
         height, width = image_bgr.shape[:2]
         small_height, small_width = small.shape[:2]
         with self._detector_lock:
