@@ -1,1 +1,180 @@
-"""Admin (back-office) pages of the cameras app."""
+"""Back-office for cameras: status badges, the newest frame, and a probe action."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from accounts.admin_audit import AuditedModelAdmin
+from cameras.models import Camera, CameraStatus
+from cameras.snapshots import latest_snapshot
+from cameras.sources import SourceError, split_credentials, validate_source_url
+from cameras.streams.probe import probe_source
+
+STATUS_COLOURS = {
+    CameraStatus.ONLINE: "#1a7f37",
+    CameraStatus.OFFLINE: "#9a6700",
+    CameraStatus.ERROR: "#cf222e",
+    CameraStatus.DISABLED: "#6e7781",
+}
+
+
+class CameraForm(forms.ModelForm):
+    """The password is never shown; leaving it empty keeps the stored one."""
+
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current password.",
+    )
+    clear_password = forms.BooleanField(required=False, label="Remove the stored password")
+
+    class Meta:
+        model = Camera
+        fields = [
+            "name",
+            "source_url",
+            "username",
+            "password",
+            "location",
+            "direction",
+            "enabled",
+            "analysis_fps",
+            "detection_width",
+            "min_face_size",
+            "roi",
+        ]
+
+    def clean_source_url(self) -> str:
+        try:
+            return validate_source_url(
+                self.cleaned_data["source_url"], file_root=settings.CAMERA_FILE_ROOT
+            )
+        except SourceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source_url"):
+            url, username, password = split_credentials(cleaned["source_url"])
+            cleaned["source_url"] = url
+            if username and not cleaned.get("username"):
+                cleaned["username"] = username
+            if password and not cleaned.get("password"):
+                cleaned["password"] = password
+        if cleaned.get("clear_password"):
+            cleaned["password"] = ""
+        elif not cleaned.get("password") and self.instance.pk:
+            cleaned["password"] = self.instance.password
+        return cleaned
+
+    def save(self, commit=True):
+        camera = super().save(commit=False)
+        camera.password = self.cleaned_data.get("password", "")
+        if not camera.enabled:
+            camera.status = CameraStatus.DISABLED
+        elif camera.status == CameraStatus.DISABLED:
+            camera.status = CameraStatus.OFFLINE
+        if commit:
+            camera.save()
+        return camera
+
+
+@admin.register(Camera)
+class CameraAdmin(AuditedModelAdmin):
+    form = CameraForm
+    list_display = ("name", "location", "direction", "status_badge", "last_frame_at", "fps")
+    list_filter = ("status", "direction", "enabled")
+    search_fields = ("name", "location")
+    readonly_fields = (
+        "snapshot",
+        "status_badge",
+        "last_frame_at",
+        "fps",
+        "width",
+        "height",
+        "reconnects_last_hour",
+        "error",
+        "lease_owner",
+        "lease_expires_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "location", "direction", "enabled")}),
+        ("Source", {"fields": ("source_url", "username", "password", "clear_password")}),
+        ("Analysis", {"fields": ("analysis_fps", "detection_width", "min_face_size", "roi")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "snapshot",
+                    "status_badge",
+                    "last_frame_at",
+                    "fps",
+                    "width",
+                    "height",
+                    "reconnects_last_hour",
+                    "error",
+                    "lease_owner",
+                    "lease_expires_at",
+                )
+            },
+        ),
+    )
+    actions = ["test_sources"]
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, camera: Camera) -> str:
+        return format_html(
+            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
+            STATUS_COLOURS.get(camera.status, "#6e7781"),
+            camera.get_status_display(),
+        )
+
+    @admin.display(description="last error")
+    def error(self, camera: Camera) -> str:
+        return camera.redact(camera.last_error) or "-"
+
+    @admin.display(description="newest frame")
+    def snapshot(self, camera: Camera) -> str:
+        if not camera.pk:
+            return "-"
+        url = reverse("admin:cameras_camera_snapshot", args=[camera.pk])
+        return format_html('<img src="{}" style="max-width:480px" alt="no recent frame">', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.snapshot_view)
+        return [
+            path("<int:pk>/snapshot/", view, name="cameras_camera_snapshot"),
+            *super().get_urls(),
+        ]
+
+    def snapshot_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        camera = get_object_or_404(Camera, pk=pk)
+        jpeg = latest_snapshot(camera.pk)
+        if jpeg is None:
+            raise Http404("No recent frame")
+        response = HttpResponse(jpeg, content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.action(description="Test the source (within 10 s)")
+    def test_sources(self, request, queryset):
+        for camera in queryset[:5]:
+            result = probe_source(
+                camera.open_target(), timeout=10.0, label=camera.masked_source_url
+            )
+            if result.ok:
+                size = f"{result.width}x{result.height}"
+                message = f"{camera.name}: OK, {size} at {result.fps or 0:.1f} fps"
+                self.message_user(request, message, messages.SUCCESS)
+            else:
+                error = camera.redact(result.error or "no frame")
+                self.message_user(request, f"{camera.name}: {error}", messages.ERROR)

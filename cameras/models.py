@@ -83,6 +83,18 @@ class Camera(models.Model):
 
         return mask_url(self.source_url)
 
+    def redact(self, text: str) -> str:
+        """``text`` with this camera's password removed, in plain and URL-encoded form.
+        Reader errors are masked where they are made; this is the second line of defence
+        for anything that is shown or logged."""
+        from urllib.parse import quote
+
+        if not text or not self.password:
+            return text
+        for secret in {self.password, quote(self.password, safe="")}:
+            text = text.replace(secret, "***")
+        return text
+
     def open_target(self) -> str | int:
         """What the stream reader opens: the URL with the decrypted credentials."""
         from cameras.sources import open_target, with_credentials

@@ -1,6 +1,7 @@
 """ASGI entry point, served by daphne: HTTP to Django, WebSockets to Channels.
 
-In the embedded run the same process also runs the periodic jobs (``config.embedded``).
+In the embedded run the same process also runs the periodic jobs and the camera
+supervisor (``config.embedded``).
 """
 
 import os
@@ -26,7 +27,10 @@ application = ProtocolTypeRouter(
     }
 )
 
-if settings.EMBEDDED_SCHEDULER and os.environ.get("PRESENCE_SERVER") == "1":
-    from config.embedded import start_embedded_scheduler
+if os.environ.get("PRESENCE_SERVER") == "1":
+    from config import embedded
 
-    start_embedded_scheduler()
+    if settings.EMBEDDED_SCHEDULER:
+        embedded.start_embedded_scheduler()
+    if settings.EMBEDDED_CAMERAS:
+        embedded.start_embedded_cameras()

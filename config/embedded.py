@@ -1,8 +1,9 @@
 """Background work for the embedded run, inside the server process.
 
-Production runs Celery beat and workers; ``make run`` has neither, so this thread calls
-the same periodic jobs (``config.periodic``) on their intervals. Tasks run eagerly there,
-so calling ``apply`` runs them here and now.
+Production runs Celery beat and workers and ``run_cameras`` processes; ``make run`` has
+none of them, so the server process runs a thread that calls the same periodic jobs
+(``config.periodic``) on their intervals (tasks are eager there, so ``apply`` runs them
+here and now), and a camera supervisor thread.
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ def start_embedded_scheduler() -> None:
     thread = threading.Thread(target=_run_forever, name="embedded-scheduler", daemon=True)
     thread.start()
     logger.info("Embedded scheduler started with %d job(s)", len(PERIODIC_JOBS))
+
+
+def start_embedded_cameras() -> None:
+    """The same supervisor as ``manage.py run_cameras``, as a thread of this process."""
+    from cameras.supervisor import Supervisor
+
+    supervisor = Supervisor()
+    thread = threading.Thread(target=supervisor.run_forever, name="camera-supervisor", daemon=True)
+    thread.start()
+    logger.info("Embedded camera supervisor %s started", supervisor.owner)
 
 
 def _run_forever() -> None:

@@ -48,6 +48,20 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         expires_seconds=300,
         description="Start re-embedding when samples lack an embedding for the current model.",
     ),
+    PeriodicJob(
+        name="mark stale cameras offline",
+        task="cameras.tasks.mark_stale_cameras_offline",
+        every_seconds=15,
+        expires_seconds=15,
+        description="Cameras whose supervisor stopped reporting are marked offline.",
+    ),
+    PeriodicJob(
+        name="purge old detections",
+        task="detections.tasks.purge_old_detections",
+        every_seconds=3600,
+        expires_seconds=1800,
+        description="Delete detections and their images past the retention periods.",
+    ),
 )
 
 

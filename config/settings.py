@@ -160,6 +160,8 @@ CELERY_BEAT_SCHEDULE = beat_schedule()
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # In the embedded run nothing else runs beat: the server process runs periodic jobs itself.
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL)
+# ... and the camera supervisor runs as threads of the server process.
+EMBEDDED_CAMERAS = env_bool("EMBEDDED_CAMERAS", not REDIS_URL)
 
 # --- Storage ----------------------------------------------------------------------------
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -193,6 +195,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# File sources (tests, the demo) must lie under this folder, so a camera URL can never
+# be used to read other files of the server.
+CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(MEDIA_ROOT / "videos")))
+
+# The camera pipeline: frames of a track before it counts, embeddings before a track can
+# be recognised, and the sharpness a face needs to be considered at all.
+PIPELINE_CONFIRM_HITS = env_int("PIPELINE_CONFIRM_HITS", 2)
+PIPELINE_MIN_VOTES = env_int("PIPELINE_MIN_VOTES", 2)
+PIPELINE_MIN_BLUR = env_float("PIPELINE_MIN_BLUR", 25)
+
+# Detections and unknown faces are purged after these many days.
+DETECTION_RETENTION_DAYS = env_int("DETECTION_RETENTION_DAYS", 30)
+UNKNOWN_RETENTION_DAYS = env_int("UNKNOWN_RETENTION_DAYS", 7)
+# Cosine similarity for an unknown face to join an existing unknown group.
+UNKNOWN_GROUP_THRESHOLD = env_float("UNKNOWN_GROUP_THRESHOLD", 0.45)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

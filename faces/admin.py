@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
 from config.api.errors import ApiError
+from faces import services
 from faces.enrolment import enrol
 from faces.erasure import erase_person
 from faces.images import decode_or_reject, read_upload
@@ -74,6 +76,15 @@ class PersonForm(forms.ModelForm):
         fields = ["employee_code", "full_name", "email", "department", "job_title", "active"]
 
 
+class IdentifyForm(forms.Form):
+    photo = forms.ImageField()
+    verify_person = forms.ModelChoiceField(
+        queryset=Person.objects.all(),
+        required=False,
+        help_text="Optional: check the largest face against this person only (1:1).",
+    )
+
+
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
     form = PersonForm
@@ -86,6 +97,48 @@ class PersonAdmin(AuditedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(face_total=Count("faces"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.identify_view)
+        return [path("identify/", view, name="faces_person_identify"), *super().get_urls()]
+
+    def identify_view(self, request):
+        """Identify (1:N) or verify (1:1) a photo from the back-office; nothing is stored."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "results": None}
+        form = IdentifyForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                image = decode_or_reject(read_upload(form.cleaned_data["photo"], "photo"))
+                person = form.cleaned_data.get("verify_person")
+                if person is not None:
+                    context["verification"] = {
+                        "person": person,
+                        **vars(services.verify(image, person)),
+                    }
+                context["results"] = self._identified(services.identify(image))
+            except ApiError as exc:
+                context["error"] = exc.detail
+        context.update(form=form, threshold=services.current_gallery().thresholds.match)
+        return TemplateResponse(request, "admin/faces/identify.html", context)
+
+    @staticmethod
+    def _identified(results) -> list[dict]:
+        ids = {c.person_id for r in results for c in r.candidates}
+        people = Person.objects.in_bulk(ids)
+        return [
+            {
+                "bbox": [round(v) for v in r.face.bbox],
+                "status": r.status,
+                "person": people.get(r.person_id),
+                "score": r.score,
+                "candidates": [
+                    {"person": people.get(c.person_id), "score": c.score} for c in r.candidates
+                ],
+            }
+            for r in results
+        ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

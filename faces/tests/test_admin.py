@@ -87,3 +87,24 @@ def test_enrol_a_photo_from_the_person_page(hr_manager, media_storage):
     )
     assert b"The photo was not enrolled" in response.content
     assert FaceSample.objects.filter(person=person).count() == 1
+
+
+def test_identify_and_verify_page(hr_manager, viewer, enrolled_t1):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = browser(hr_manager)
+    assert page.get("/admin/faces/person/identify/").status_code == 200
+    photo = SimpleUploadedFile("t1.jpg", testing.jpeg_bytes(testing.t1()), "image/jpeg")
+    target = enrolled_t1[2].person
+    response = page.post(
+        "/admin/faces/person/identify/", {"photo": photo, "verify_person": target.pk}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "6 faces" in html
+    assert html.count("recognized") == 6
+    assert "same person" in html
+    garbage = SimpleUploadedFile("x.jpg", b"not a photo", "image/jpeg")
+    response = page.post("/admin/faces/person/identify/", {"photo": garbage})
+    assert response.status_code == 200
+    assert browser(viewer).get("/admin/faces/person/identify/").status_code == 302

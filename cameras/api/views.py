@@ -1,0 +1,77 @@
+"""Cameras: CRUD, the newest frame, and probing a source."""
+
+from __future__ import annotations
+
+import django_filters
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.api.viewsets import AuditedModelViewSet
+from accounts.roles import ALL_ROLES, CAMERA_MANAGERS, RoleRules
+from cameras.api.serializers import CameraSerializer, ProbeResultSerializer
+from cameras.models import Camera, CameraStatus, Direction
+from cameras.snapshots import latest_snapshot
+from cameras.streams.probe import probe_source
+from config.api.errors import ApiError
+
+PROBE_TIMEOUT_SECONDS = 10.0
+
+
+class CameraFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CameraStatus.choices)
+    direction = django_filters.ChoiceFilter(choices=Direction.choices)
+
+    class Meta:
+        model = Camera
+        fields = ["status", "direction", "enabled"]
+
+
+class CameraViewSet(AuditedModelViewSet):
+    """Door cameras. Credentials are write-only; URLs are masked in every response."""
+
+    roles = RoleRules(
+        read=ALL_ROLES,
+        write=CAMERA_MANAGERS,
+        actions={"snapshot": ALL_ROLES, "test": CAMERA_MANAGERS},
+    )
+    queryset = Camera.objects.all()
+    serializer_class = CameraSerializer
+    filterset_class = CameraFilter
+    search_fields = ["name", "location"]
+    ordering_fields = ["name", "status", "last_frame_at", "id"]
+    ordering = ["name", "id"]
+
+    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @action(detail=True, methods=["get"])
+    def snapshot(self, request, pk=None):
+        camera = self.get_object()
+        jpeg = latest_snapshot(camera.pk)
+        if jpeg is None:
+            raise ApiError(
+                f"{camera.name} has no recent frame; it is {camera.status}.",
+                code="no_snapshot",
+                status_code=status.HTTP_404_NOT_FOUND,
+            )
+        response = HttpResponse(jpeg, content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(request=None, responses={200: ProbeResultSerializer})
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        camera = self.get_object()
+        result = probe_source(
+            camera.open_target(), timeout=PROBE_TIMEOUT_SECONDS, label=camera.masked_source_url
+        )
+        return Response(
+            {
+                "ok": result.ok,
+                "width": result.width,
+                "height": result.height,
+                "fps": round(result.fps, 2) if result.fps else None,
+                "error": camera.redact(result.error) if result.error else None,
+            }
+        )

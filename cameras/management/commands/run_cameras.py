@@ -1,0 +1,37 @@
+"""``manage.py run_cameras``: one camera supervisor process (see ``cameras.supervisor``).
+
+Run as many as needed, on any hosts: they share the cameras through database leases.
+SIGTERM or SIGINT stops it cleanly: workers stop and the leases are released at once, so
+another supervisor picks the cameras up without waiting for the leases to expire.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from cameras.supervisor import LEASE_SECONDS, POLL_SECONDS, Supervisor
+
+
+class Command(BaseCommand):
+    help = "Read the cameras this process can lease and run recognition on them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--max-cameras", type=int, default=None)
+        parser.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS)
+        parser.add_argument("--poll-seconds", type=float, default=POLL_SECONDS)
+
+    def handle(self, *args, max_cameras, lease_seconds, poll_seconds, **options):
+        supervisor = Supervisor(
+            max_cameras=max_cameras, lease_seconds=lease_seconds, poll_seconds=poll_seconds
+        )
+
+        def request_stop(signum, _frame):
+            self.stdout.write(f"Signal {signum}: stopping supervisor {supervisor.owner}")
+            supervisor.stop()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        self.stdout.write(f"Supervisor {supervisor.owner} running")
+        supervisor.run_forever()

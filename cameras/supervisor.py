@@ -1,0 +1,326 @@
+"""The stream supervisor: reads every camera it holds and hands frames to the pipeline.
+
+Any number of supervisors (``manage.py run_cameras`` processes, on any hosts, or threads
+inside the embedded server) share the cameras through a lease in the database: a
+supervisor takes a camera only with an atomic UPDATE that succeeds when nobody holds it
+or the holder's lease has expired, and renews its leases every few seconds. So each camera
+is read by exactly one supervisor, and a dead supervisor's cameras are taken over once its
+leases run out (``LEASE_SECONDS``). Edits to a camera (``updated_at``) restart its worker;
+disabling it stops the worker and releases the lease.
+
+The cameras app sits below the pipeline, so it does not import it: the detections app
+registers a *frame handler factory* here (``register_frame_handler``) in its ``apps.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from django.db import close_old_connections
+from django.db.models import Q
+from django.utils import timezone
+
+from cameras.models import Camera, CameraStatus
+from cameras.signals import camera_status_changed
+from cameras.snapshots import store_snapshot
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 20.0
+POLL_SECONDS = 3.0
+HEARTBEAT_SECONDS = 5.0
+SNAPSHOT_SECONDS = 1.0
+
+
+class FrameHandler(Protocol):
+    """What the pipeline gives the supervisor for one camera."""
+
+    def process(self, image, captured_at: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+HandlerFactory = Callable[[Camera], FrameHandler]
+_handler_factory: HandlerFactory | None = None
+
+
+def register_frame_handler(factory: HandlerFactory) -> None:
+    global _handler_factory
+    _handler_factory = factory
+
+
+def frame_handler_factory() -> HandlerFactory:
+    if _handler_factory is None:
+        raise RuntimeError("No frame handler registered; is the detections app installed?")
+    return _handler_factory
+
+
+def _as_datetime(timestamp: float | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, tz=UTC) if timestamp else None
+
+
+_READER_STATE_TO_STATUS = {
+    "connecting": CameraStatus.OFFLINE,
+    "online": CameraStatus.ONLINE,
+    "offline": CameraStatus.OFFLINE,
+    "error": CameraStatus.ERROR,
+    "stopped": CameraStatus.OFFLINE,
+}
+
+
+class CameraWorker:
+    """One camera: a stream reader thread plus this analysis thread."""
+
+    def __init__(self, camera: Camera, handler_factory: HandlerFactory, reader_options=None):
+        from cameras.streams.reader import StreamReader
+
+        self.camera = camera
+        self.config_stamp = camera.updated_at
+        self._handler_factory = handler_factory
+        self._stop = threading.Event()
+        self._reader = StreamReader(
+            camera.open_target(), label=camera.masked_source_url, **(reader_options or {})
+        )
+        self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
+        self._last_status: str | None = None
+        self._last_heartbeat = 0.0
+        self.frames_processed = 0
+
+    def start(self) -> None:
+        self._reader.start()
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._reader.stop()
+        self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        handler = None
+        try:
+            handler = self._handler_factory(self.camera)
+            self._loop(handler)
+        except Exception:
+            logger.exception("Camera %s worker failed", self.camera.pk)
+        finally:
+            if handler is not None:
+                try:
+                    handler.close()
+                except Exception:
+                    logger.exception("Camera %s handler did not close cleanly", self.camera.pk)
+            close_old_connections()
+
+    def _loop(self, handler: FrameHandler) -> None:
+        interval = 1.0 / max(self.camera.analysis_fps, 0.1)
+        last_seq, next_analysis, next_snapshot = -1, 0.0, 0.0
+        while not self._stop.is_set():
+            frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
+            now = time.monotonic()
+            self._heartbeat(now)
+            if frame is None:
+                continue
+            last_seq = frame.seq
+            if now >= next_snapshot:
+                next_snapshot = now + SNAPSHOT_SECONDS
+                self._store_snapshot(frame.image)
+            if now < next_analysis:
+                continue
+            next_analysis = now + interval
+            handler.process(frame.image, frame.captured_at)
+            self.frames_processed += 1
+
+    def _store_snapshot(self, image) -> None:
+        from faces.images import encode_jpeg
+
+        try:
+            store_snapshot(self.camera.pk, encode_jpeg(image, 80))
+        except Exception as exc:  # noqa: BLE001 - a cache hiccup must not stop the camera
+            logger.warning("Snapshot of camera %s not stored: %s", self.camera.pk, exc)
+
+    def _heartbeat(self, now: float) -> None:
+        status = self._reader.status
+        mapped = _READER_STATE_TO_STATUS.get(str(status.state.value), CameraStatus.OFFLINE)
+        changed = mapped != self._last_status
+        if not changed and now - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        self._last_heartbeat = now
+        fields = {
+            "status": mapped,
+            "last_frame_at": _as_datetime(status.last_frame_at),
+            "fps": round(status.fps, 2) if status.fps else None,
+            "last_error": self.camera.redact(status.last_error or "")
+            if mapped != CameraStatus.ONLINE
+            else "",
+            "reconnects_last_hour": status.reconnects_last_hour,
+            "width": status.width,
+            "height": status.height,
+            "heartbeat_at": timezone.now(),
+        }
+        try:
+            Camera.objects.filter(pk=self.camera.pk).update(**fields)
+        except Exception as exc:  # noqa: BLE001 - the database may blink; try next beat
+            logger.warning("Heartbeat of camera %s failed: %s", self.camera.pk, exc)
+            return
+        if changed:
+            self._last_status = mapped
+            for name, value in fields.items():
+                setattr(self.camera, name, value)
+            camera_status_changed.send(Camera, camera=self.camera)
+            logger.info("Camera %s is %s", self.camera.pk, mapped)
+
+
+class Supervisor:
+    """Holds camera leases and runs one worker per held camera."""
+
+    def __init__(
+        self,
+        *,
+        handler_factory: HandlerFactory | None = None,
+        owner: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+        max_cameras: int | None = None,
+        reader_options: dict | None = None,
+    ) -> None:
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._handler_factory = handler_factory
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.max_cameras = max_cameras
+        self.reader_options = reader_options or {}
+        self.workers: dict[int, CameraWorker] = {}
+        self._stop = threading.Event()
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def run_forever(self) -> None:
+        logger.info("Camera supervisor %s started", self.owner)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.tick()
+                except Exception:
+                    logger.exception("Supervisor %s tick failed", self.owner)
+                finally:
+                    close_old_connections()
+                self._stop.wait(self.poll_seconds)
+        finally:
+            self.shutdown()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def shutdown(self) -> None:
+        """Stop every worker and hand the cameras back at once (no lease wait)."""
+        for camera_id in list(self.workers):
+            self._stop_worker(camera_id)
+        self._release(
+            list(Camera.objects.filter(lease_owner=self.owner).values_list("pk", flat=True))
+        )
+        logger.info("Camera supervisor %s stopped", self.owner)
+
+    # --- one round ----------------------------------------------------------------------
+    def tick(self) -> None:
+        self._renew()
+        self._follow_changes()
+        self._acquire()
+        for camera_id, worker in list(self.workers.items()):
+            if not worker.is_alive():
+                logger.warning("Camera %s worker died; restarting", camera_id)
+                self._stop_worker(camera_id)
+
+    def _lease_until(self) -> datetime:
+        return timezone.now() + timedelta(seconds=self.lease_seconds)
+
+    def _renew(self) -> None:
+        held = list(self.workers)
+        if not held:
+            return
+        Camera.objects.filter(pk__in=held, lease_owner=self.owner).update(
+            lease_expires_at=self._lease_until()
+        )
+        still_mine = set(
+            Camera.objects.filter(pk__in=held, lease_owner=self.owner).values_list("pk", flat=True)
+        )
+        for camera_id in set(held) - still_mine:
+            logger.warning("Lost the lease on camera %s; stopping it", camera_id)
+            self._stop_worker(camera_id)
+
+    def _follow_changes(self) -> None:
+        if not self.workers:
+            return
+        current = {
+            row["pk"]: row
+            for row in Camera.objects.filter(pk__in=list(self.workers)).values(
+                "pk", "updated_at", "enabled"
+            )
+        }
+        for camera_id, worker in list(self.workers.items()):
+            row = current.get(camera_id)
+            if row is None or not row["enabled"]:
+                self._stop_worker(camera_id)
+                self._release([camera_id], disabled=row is not None)
+            elif row["updated_at"] != worker.config_stamp:
+                logger.info("Camera %s changed; restarting its worker", camera_id)
+                self._stop_worker(camera_id)
+                self._start_worker(camera_id)
+
+    def _acquire(self) -> None:
+        room = None if self.max_cameras is None else self.max_cameras - len(self.workers)
+        if room is not None and room <= 0:
+            return
+        now = timezone.now()
+        free = Q(lease_owner="") | Q(lease_expires_at__lt=now) | Q(lease_owner=self.owner)
+        candidates = list(
+            Camera.objects.filter(enabled=True)
+            .filter(free)
+            .exclude(pk__in=list(self.workers))
+            .order_by("lease_expires_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        for camera_id in candidates[:room] if room is not None else candidates:
+            taken = (
+                Camera.objects.filter(pk=camera_id, enabled=True)
+                .filter(free)
+                .update(lease_owner=self.owner, lease_expires_at=self._lease_until())
+            )
+            if taken:
+                self._start_worker(camera_id)
+
+    # --- workers ------------------------------------------------------------------------
+    def _start_worker(self, camera_id: int) -> None:
+        camera = Camera.objects.filter(pk=camera_id).first()
+        if camera is None:
+            return
+        factory = self._handler_factory or frame_handler_factory()
+        worker = CameraWorker(camera, factory, self.reader_options)
+        self.workers[camera_id] = worker
+        worker.start()
+        logger.info("Supervisor %s reads camera %s (%s)", self.owner, camera_id, camera.name)
+
+    def _stop_worker(self, camera_id: int) -> None:
+        worker = self.workers.pop(camera_id, None)
+        if worker is not None:
+            worker.stop()
+
+    def _release(self, camera_ids: list[int], disabled: bool = False) -> None:
+        if not camera_ids:
+            return
+        fields = {"lease_owner": "", "lease_expires_at": None}
+        if disabled:
+            fields["status"] = CameraStatus.DISABLED
+        else:
+            fields["status"] = CameraStatus.OFFLINE
+        Camera.objects.filter(pk__in=camera_ids, lease_owner=self.owner).update(**fields)
+        for camera in Camera.objects.filter(pk__in=camera_ids):
+            camera_status_changed.send(Camera, camera=camera)

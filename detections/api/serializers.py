@@ -1,0 +1,96 @@
+"""Detection shapes: the contract's detection (api.md), unknown-face groups, assignment."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cameras.api.serializers import CameraRefSerializer
+from detections.models import Detection, UnknownFace
+from faces.api.serializers import PersonRefSerializer
+from faces.models import Person
+
+
+class DetectionSerializer(serializers.ModelSerializer):
+    """``{"id", "camera", "person", "status", "score", "captured_at", "bbox",
+    "snapshot_url"}`` plus details; the snapshot URL needs the caller's token."""
+
+    camera = serializers.SerializerMethodField()
+    person = PersonRefSerializer(read_only=True, allow_null=True)
+    snapshot_url = serializers.SerializerMethodField()
+    face_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Detection
+        fields = [
+            "id",
+            "camera",
+            "person",
+            "status",
+            "score",
+            "margin",
+            "votes",
+            "captured_at",
+            "last_seen_at",
+            "bbox",
+            "quality",
+            "track_id",
+            "unknown_face",
+            "snapshot_url",
+            "face_url",
+            "assigned_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CameraRefSerializer)
+    def get_camera(self, detection: Detection) -> dict:
+        return {"id": detection.camera_id, "name": detection.camera_name}
+
+    def get_snapshot_url(self, detection: Detection) -> str | None:
+        if not detection.frame:
+            return None
+        return reverse("detection-snapshot", args=[detection.pk])
+
+    def get_face_url(self, detection: Detection) -> str | None:
+        if not detection.face_crop:
+            return None
+        return reverse("detection-face", args=[detection.pk])
+
+
+class AssignSerializer(serializers.Serializer):
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    enroll = serializers.BooleanField(default=False)
+
+
+class UnknownFaceSerializer(serializers.ModelSerializer):
+    label = serializers.SerializerMethodField()
+    last_camera = CameraRefSerializer(read_only=True, allow_null=True)
+    resolved_person = PersonRefSerializer(read_only=True, allow_null=True)
+    face_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UnknownFace
+        fields = [
+            "id",
+            "label",
+            "seen_count",
+            "first_seen",
+            "last_seen",
+            "last_camera",
+            "resolved_person",
+            "face_url",
+        ]
+        read_only_fields = fields
+
+    def get_label(self, group: UnknownFace) -> str:
+        return f"unknown #{group.pk}"
+
+    def get_face_url(self, group: UnknownFace) -> str | None:
+        latest = getattr(group, "latest_detection_id", None)
+        return reverse("detection-face", args=[latest]) if latest else None
+
+
+class LiveResponseSerializer(serializers.Serializer):
+    results = DetectionSerializer(many=True)
+    server_time = serializers.DateTimeField()

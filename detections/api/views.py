@@ -1,0 +1,186 @@
+"""Detections: history, the live feed from the cache, images, and labelling."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Max
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from accounts import audit
+from accounts.api.viewsets import ReadOnlyViewSet
+from accounts.roles import ALL_ROLES, STAFF, RoleRules
+from cameras.models import Camera
+from config.api.errors import ApiError
+from config.api.filters import TimeRangeFilterSet
+from config.api.pagination import StrictPageNumberPagination
+from detections import live_cache
+from detections.api.serializers import (
+    AssignSerializer,
+    DetectionSerializer,
+    LiveResponseSerializer,
+    UnknownFaceSerializer,
+)
+from detections.assignment import assign_detection, assign_group
+from detections.models import Detection, DetectionStatus, UnknownFace
+
+MAX_LIVE_SECONDS = 600
+DETECTION_RULES = RoleRules(
+    read=ALL_ROLES,
+    write=STAFF,
+    actions={"assign": STAFF, "snapshot": ALL_ROLES, "face": ALL_ROLES, "live": ALL_ROLES},
+)
+
+
+class DetectionCursorPagination(CursorPagination):
+    ordering = ("-captured_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class PageOrCursorPagination(StrictPageNumberPagination):
+    """Page numbers as everywhere, or ``?cursor=`` (empty to start) for deep scrolling
+    through a very large table, where counting and offsets get slow."""
+
+    def _cursor(self, request) -> bool:
+        return "cursor" in request.query_params
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if self._cursor(request):
+            self._delegate = DetectionCursorPagination()
+            return self._delegate.paginate_queryset(queryset, request, view)
+        self._delegate = None
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self._delegate is not None:
+            return self._delegate.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        parameters.append(
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "Cursor pagination instead of pages (empty to start).",
+                "schema": {"type": "string"},
+            }
+        )
+        return parameters
+
+
+class DetectionFilter(TimeRangeFilterSet):
+    time_field = "captured_at"
+    status = django_filters.ChoiceFilter(choices=DetectionStatus.choices)
+
+    class Meta:
+        model = Detection
+        fields = ["camera", "person", "status", "unknown_face"]
+
+
+def _stream(field_file, missing: str):
+    if not field_file:
+        raise ApiError(missing, code="no_image", status_code=404)
+    response = FileResponse(field_file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class DetectionViewSet(ReadOnlyViewSet):
+    """Recognised, uncertain and unknown faces, one per tracked face."""
+
+    roles = DETECTION_RULES
+    queryset = Detection.objects.select_related("person")
+    serializer_class = DetectionSerializer
+    filterset_class = DetectionFilter
+    pagination_class = PageOrCursorPagination
+    ordering_fields = ["captured_at", "score", "id"]
+    ordering = ["-captured_at", "-id"]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("seconds", int, description="Window, default 10, at most 600."),
+            OpenApiParameter("camera", int, many=True, description="Only these cameras."),
+        ],
+        responses={200: LiveResponseSerializer},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def live(self, request):
+        params = _LiveParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        cameras = params.validated_data.get("camera") or list(
+            Camera.objects.values_list("id", flat=True)
+        )
+        results = live_cache.recent(cameras, params.validated_data["seconds"])
+        return Response({"results": results, "server_time": timezone.now()})
+
+    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @action(detail=True, methods=["get"])
+    def snapshot(self, request, pk=None):
+        return _stream(self.get_object().frame, "This detection has no stored frame.")
+
+    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @action(detail=True, methods=["get"])
+    def face(self, request, pk=None):
+        return _stream(self.get_object().face_crop, "This detection has no stored face.")
+
+    @extend_schema(request=AssignSerializer, responses={200: DetectionSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        detection = self.get_object()
+        params = AssignSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        assign_detection(
+            detection,
+            params.validated_data["person"],
+            enroll=params.validated_data["enroll"],
+            context=audit.AuditContext.from_request(request),
+        )
+        return Response(DetectionSerializer(detection).data)
+
+
+class _LiveParams(drf_serializers.Serializer):
+    seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
+    camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
+
+
+class AssignResultSerializer(drf_serializers.Serializer):
+    group = UnknownFaceSerializer()
+    labelled = drf_serializers.IntegerField()
+
+
+class UnknownFaceViewSet(ReadOnlyViewSet):
+    """Groups of detections of the same unknown person."""
+
+    roles = RoleRules(read=ALL_ROLES, write=STAFF, actions={"assign": STAFF})
+    queryset = UnknownFace.objects.select_related("last_camera", "resolved_person").annotate(
+        latest_detection_id=Max("detections__id")
+    )
+    serializer_class = UnknownFaceSerializer
+    filterset_fields = ["last_camera"]
+    ordering_fields = ["last_seen", "seen_count", "id"]
+    ordering = ["-last_seen", "-id"]
+
+    @extend_schema(request=AssignSerializer, responses={200: AssignResultSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        group = self.get_object()
+        params = AssignSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        labelled = assign_group(
+            group,
+            params.validated_data["person"],
+            enroll=params.validated_data["enroll"],
+            context=audit.AuditContext.from_request(request),
+        )
+        group.refresh_from_db()
+        return Response({"group": UnknownFaceSerializer(group).data, "labelled": labelled})

@@ -1,0 +1,70 @@
+"""The pipeline as the camera supervisor sees it: one handler per camera.
+
+Registered with ``cameras.supervisor.register_frame_handler`` in this app's ``apps.py``,
+so the cameras app never imports the pipeline. Each handler runs a ``FrameProcessor`` on
+the frames it is given and records the resulting track events (``detections.recording``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from django.conf import settings
+
+from cameras.models import Camera
+from detections.pipeline import FrameProcessor, PipelineConfig
+from detections.recording import record_event
+from faces.engine import FaceEngine, get_engine
+from faces.gallery import Thresholds
+from faces.services import current_gallery
+
+
+class CameraEngine:
+    """The process-wide engine, detecting at this camera's own resolution."""
+
+    def __init__(self, engine: FaceEngine, detect_width: int) -> None:
+        self._engine = engine
+        self._detect_width = detect_width
+        self.model_key = engine.model_key
+        self.dim = engine.dim
+
+    def detect(self, image: np.ndarray, max_width: int | None = None):
+        return self._engine.detect(image, max_width=max_width or self._detect_width)
+
+    def embed(self, image: np.ndarray, face):
+        return self._engine.embed(image, face)
+
+    def embed_many(self, image: np.ndarray, faces):
+        return self._engine.embed_many(image, faces)
+
+
+def pipeline_config(camera: Camera) -> PipelineConfig:
+    roi = tuple(tuple(point) for point in camera.roi) if camera.roi else None
+    return PipelineConfig(
+        min_face_px=float(camera.min_face_size),
+        roi=roi,
+        thresholds=Thresholds.from_settings(),
+        min_blur=settings.PIPELINE_MIN_BLUR,
+        confirm_hits=settings.PIPELINE_CONFIRM_HITS,
+        min_votes=settings.PIPELINE_MIN_VOTES,
+    )
+
+
+class DetectionHandler:
+    def __init__(self, camera: Camera) -> None:
+        engine = get_engine()
+        self.camera = camera
+        self.processor = FrameProcessor(
+            CameraEngine(engine, camera.detection_width),
+            current_gallery(engine),
+            pipeline_config(camera),
+        )
+
+    def process(self, image: np.ndarray, captured_at: float) -> None:
+        for event in self.processor.process(image, captured_at):
+            record_event(self.camera, event)
+
+    def close(self) -> None:
+        for event in self.processor.flush(time.time()):
+            record_event(self.camera, event)

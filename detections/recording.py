@@ -1,0 +1,119 @@
+"""Turning the pipeline's track events into Detection rows, images, cache and broadcasts.
+
+One track is one Detection: ``confirmed`` creates it, ``updated`` and ``ended`` change it
+only when the verdict or its confidence moved. The face crop and a downscaled frame go to
+storage; the serialized detection goes to the live cache and out on the WebSocket; the
+first ``recognized`` verdict of a detection fires ``detection_recognized`` on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from cameras.models import Camera
+from detections import live, live_cache
+from detections.api.serializers import DetectionSerializer
+from detections.clustering import assign_to_group
+from detections.models import Detection, DetectionStatus
+from detections.signals import detection_recognized
+from faces.images import encode_jpeg
+
+logger = logging.getLogger(__name__)
+
+
+def _aware(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def _publish(detection: Detection, event_type: str) -> None:
+    data = DetectionSerializer(detection).data
+    live_cache.remember(detection.camera_id, data)
+    live.broadcast(event_type, data, camera_id=detection.camera_id)
+
+
+def _announce_if_recognized(detection: Detection, was_recognized: bool) -> None:
+    if detection.status == DetectionStatus.RECOGNIZED and not was_recognized:
+        transaction.on_commit(lambda: detection_recognized.send(Detection, detection=detection))
+
+
+def _person_id(event) -> int | None:
+    return event.person_id if event.status == DetectionStatus.RECOGNIZED else None
+
+
+def create_detection(camera: Camera, event) -> Detection:
+    detection = Detection(
+        camera=camera,
+        camera_name=camera.name,
+        person_id=_person_id(event),
+        status=event.status,
+        score=float(event.score),
+        margin=float(event.margin),
+        votes=int(event.votes),
+        track_id=str(event.track_id),
+        bbox=[round(float(v), 1) for v in event.bbox],
+        quality=event.quality or {},
+        captured_at=_aware(event.first_seen),
+        last_seen_at=_aware(event.last_seen),
+        model_key=event.model_key,
+        embedding=_embedding_bytes(event),
+    )
+    if event.face_crop is not None:
+        detection.face_crop.save("face.jpg", ContentFile(encode_jpeg(event.face_crop)), save=False)
+    if event.frame is not None:
+        detection.frame.save("frame.jpg", ContentFile(encode_jpeg(event.frame, 80)), save=False)
+    with transaction.atomic():
+        detection.save()
+        _announce_if_recognized(detection, was_recognized=False)
+    _publish(detection, "detection.created")
+    return detection
+
+
+def _embedding_bytes(event) -> bytes | None:
+    if event.embedding is None:
+        return None
+    return np.asarray(event.embedding, dtype=np.float32).tobytes()
+
+
+def update_detection(camera: Camera, event) -> Detection | None:
+    detection = (
+        Detection.objects.select_related("person")
+        .filter(camera=camera, track_id=str(event.track_id))
+        .first()
+    )
+    if detection is None:
+        return None
+    was_recognized = detection.status == DetectionStatus.RECOGNIZED
+    verdict_changed = detection.status != event.status or detection.person_id != _person_id(event)
+    detection.last_seen_at = max(detection.last_seen_at, _aware(event.last_seen))
+    if verdict_changed and detection.assigned_at is None:
+        detection.status = event.status
+        detection.person_id = _person_id(event)
+        detection.score = float(event.score)
+        detection.margin = float(event.margin)
+        detection.votes = int(event.votes)
+        if event.embedding is not None:
+            detection.embedding = _embedding_bytes(event)
+    with transaction.atomic():
+        detection.save()
+        _announce_if_recognized(detection, was_recognized)
+    if event.kind == "ended" and detection.person_id is None and detection.embedding:
+        assign_to_group(detection)
+    if verdict_changed or event.kind == "ended":
+        _publish(detection, "detection.updated")
+    return detection
+
+
+def record_event(camera: Camera, event) -> Detection | None:
+    """Persist one track event; failures are logged so a camera never stops over one."""
+    try:
+        if event.kind == "confirmed":
+            return create_detection(camera, event)
+        return update_detection(camera, event)
+    except Exception:
+        logger.exception("Could not record a %s event of camera %s", event.kind, camera.pk)
+        return None

@@ -1,0 +1,18 @@
+"""Fixtures for detections tests: isolated media, a camera, recorded detections."""
+
+from __future__ import annotations
+
+import pytest
+
+from cameras.models import Camera
+from faces.tests.conftest import enrolled_t1, media_storage  # noqa: F401 - shared fixtures
+
+
+@pytest.fixture
+def camera(db) -> Camera:
+    return Camera.objects.create(name="Front door", source_url="rtsp://cam.local/stream")
+
+
+@pytest.fixture
+def other_camera(db) -> Camera:
+    return Camera.objects.create(name="Back door", source_url="rtsp://cam2.local/stream")
