@@ -1,0 +1,231 @@
+"""Camera source URLs: what is accepted, how credentials are split off, and how URLs are masked.
+
+A camera's ``source_url`` is typed by an administrator and then opened by FFmpeg inside
+the server, so it is an attack surface: ``file:///etc/passwd`` or a ``..`` path would turn
+a camera into a file reader, and other schemes (``ftp``, ``data``, ...) reach FFmpeg
+protocols nobody meant to expose. Everything is therefore validated here, once, into a
+normal form. Credentials are stored encrypted apart from the URL and never shown again, so
+this module splits them off, puts them back for the reader, and masks any URL (or text
+containing one) before it reaches a response or a log line.
+
+These are pure functions with no Django models, so the stream layer, the API and the
+supervisor share them and tests need no database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+#: Schemes a camera may use, with what they stand for.
+NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
+FILE_SCHEME = "file"
+MAX_URL_LENGTH = 2000
+
+#: Query parameter names containing any of these (case-insensitive) have their values masked.
+SECRET_PARAM_WORDS = (
+    "password",
+    "pass",
+    "pwd",
+    "token",
+    "key",
+    "secret",
+    "auth",
+    "signature",
+    "credential",
+)
+
+MASK = "***"
+
+_DEVICE_INDEX = re.compile(r"\d{1,2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST = re.compile(r"[A-Za-z0-9._~%-]+|\[[0-9A-Fa-f:.]+\]")
+# scheme://userinfo@, where userinfo runs to the last "@" of the URL, not of its authority:
+# a password with a raw "/" or "?" (which a URL parser takes for the path) stays hidden too.
+_USERINFO = re.compile(r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^\s'\"<>]*)@")
+_SECRET_PARAM = re.compile(
+    r"(?P<name>[?&;][^=&#\s]*?(?:" + "|".join(SECRET_PARAM_WORDS) + r")[^=&#\s]*=)"
+    r"(?P<value>[^&#\s]*)",
+    re.IGNORECASE,
+)
+
+
+class SourceError(ValueError):
+    """A camera source that is refused; ``str(error)`` is a message for people.
+
+    Messages never contain the URL's credentials: at most the masked URL.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def validate_source_url(raw: str, *, file_root: Path) -> str:
+    """Return the normal form of a camera source, or raise ``SourceError``.
+
+    Accepted: ``rtsp://``, ``rtsps://``, ``http://`` and ``https://`` URLs with a host
+    (credentials in the URL are allowed; see ``split_credentials``); ``file:///abs/path``
+    or a bare absolute path, returned as ``file:///...`` with the real path, which must lie
+    inside ``file_root`` (after following symlinks and ``..``; the file itself may not exist
+    yet); a device index ``"0"`` to ``"99"``, returned as its digits.
+    """
+    if not isinstance(raw, str):
+        raise SourceError("The source must be text.")
+    if len(raw) > MAX_URL_LENGTH:
+        raise SourceError(f"The source is longer than {MAX_URL_LENGTH} characters.")
+    if _CONTROL.search(raw):
+        raise SourceError("The source contains control characters (line breaks, tabs, ...).")
+    value = raw.strip()
+    if not value:
+        raise SourceError("The source is empty.")
+    if _DEVICE_INDEX.fullmatch(value):
+        return str(int(value))
+    if value.isdecimal():
+        raise SourceError("Device indexes go from 0 to 99.")
+    if value.startswith("/"):
+        return _validate_file_path(value, file_root)
+    scheme, sep, _ = value.partition(":")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        raise SourceError(
+            "Relative paths are not allowed: give a URL (rtsp://, http://, https://), "
+            "an absolute file path inside the media directory, or a device index (0-99)."
+        )
+    scheme = scheme.lower()
+    if scheme == FILE_SCHEME:
+        return _validate_file_url(value, file_root)
+    if scheme not in NETWORK_SCHEMES:
+        raise SourceError(
+            f"The scheme {scheme!r} is not supported: use rtsp://, rtsps://, http://, "
+            "https://, a file inside the media directory, or a device index (0-99)."
+        )
+    return _validate_network_url(scheme, value)
+
+
+def _validate_network_url(scheme: str, value: str) -> str:
+    if any(c.isspace() for c in value):
+        raise SourceError("A URL cannot contain spaces (percent-encode them as %20).")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise SourceError("The URL is malformed (check the port).") from None
+    if not value[len(scheme) + 1 :].startswith("//") or not parts.hostname:
+        raise SourceError("The URL has no host.")
+    host = parts.netloc.rpartition("@")[2]
+    host = host[: -len(f":{port}")] if port is not None and host.endswith(f":{port}") else host
+    if not _HOST.fullmatch(host):
+        raise SourceError("The URL's host is not valid.")
+    if "@" in parts.path:
+        raise SourceError(
+            "The URL has an '@' after its host: percent-encode '@', ':' and '/' in the user "
+            "name and password, or enter them in the credential fields."
+        )
+    return urlunsplit(parts._replace(scheme=scheme))
+
+
+def _validate_file_url(value: str, file_root: Path) -> str:
+    parts = urlsplit(value)
+    if not value[len(FILE_SCHEME) + 1 :].startswith("//"):
+        raise SourceError("File URLs must look like file:///absolute/path.")
+    if parts.netloc:
+        raise SourceError("File URLs must not name a host: use file:///absolute/path.")
+    if parts.query or parts.fragment:
+        raise SourceError("File URLs cannot have a query or a fragment.")
+    path = unquote(parts.path)
+    if _CONTROL.search(path):
+        raise SourceError("The file path contains control characters.")
+    if not path.startswith("/"):
+        raise SourceError("File URLs must hold an absolute path: file:///absolute/path.")
+    return _validate_file_path(path, file_root)
+
+
+def _validate_file_path(path: str, file_root: Path) -> str:
+    root = os.path.realpath(file_root)
+    real = os.path.realpath(path)
+    if real == root or os.path.commonpath([root, real]) != root:
+        raise SourceError(
+            "The file is outside the allowed media directory; video files must be placed inside it."
+        )
+    return "file://" + quote(real, safe="/")
+
+
+def is_file_source(url: str) -> bool:
+    """Whether ``url`` (validated or not) names a local file."""
+    return isinstance(url, str) and (url.startswith("/") or url[:7].lower() == f"{FILE_SCHEME}://")
+
+
+def is_device_source(url: str) -> bool:
+    """Whether ``url`` is a device index (``"0"`` to ``"99"``)."""
+    return isinstance(url, str) and bool(_DEVICE_INDEX.fullmatch(url.strip()))
+
+
+def open_target(url: str) -> str | int:
+    """What to hand to ``cv2.VideoCapture``: an int for a device, a path for a file, else
+    the URL itself (with its credentials, if any)."""
+    if is_device_source(url):
+        return int(url)
+    if is_file_source(url):
+        return unquote(urlsplit(url).path) if not url.startswith("/") else url
+    return url
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``(url_without_credentials, username, password)``, decoded from percent-encoding.
+
+    Absent parts are None; sources that are not network URLs come back unchanged.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None, None
+    if parts.scheme.lower() not in NETWORK_SCHEMES or "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    raw_user, sep, raw_password = userinfo.partition(":")
+    username = unquote(raw_user) or None
+    password = unquote(raw_password) if sep else None
+    return urlunsplit(parts._replace(netloc=hostport)), username, password
+
+
+def with_credentials(url: str, username: str | None, password: str | None) -> str:
+    """``url`` with ``username`` and ``password`` percent-encoded into its userinfo.
+
+    Any credentials already in ``url`` are replaced. With neither given, ``url`` is returned
+    unchanged. Raises ``SourceError`` for credentials on a source that is not a network URL.
+    """
+    if not username and not password:
+        return url
+    bare, _, _ = split_credentials(url)
+    parts = urlsplit(bare)
+    if parts.scheme.lower() not in NETWORK_SCHEMES or not parts.netloc:
+        raise SourceError("Credentials apply only to rtsp, rtsps, http and https sources.")
+    userinfo = quote(username or "", safe="")
+    if password is not None and password != "":
+        userinfo += ":" + quote(password, safe="")
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+
+
+def mask_url(url: object) -> str:
+    """``url`` (or any text containing URLs) with passwords and secret query values masked.
+
+    ``rtsp://admin:secret@cam/x?token=abc`` becomes ``rtsp://admin:***@cam/x?token=***``.
+    The user name is kept so an operator can tell which account is used. Where a URL is
+    ambiguous (an "@" later in it) more is masked rather than less. Never raises.
+    """
+    try:
+        text = url if isinstance(url, str) else str(url)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
+        return "<unprintable>"
+
+    def userinfo(match: re.Match[str]) -> str:
+        user, sep, _ = match["userinfo"].partition(":")
+        return f"{match['prefix']}{user}:{MASK}@" if sep else match[0]
+
+    try:
+        text = _USERINFO.sub(userinfo, text)
+        return _SECRET_PARAM.sub(lambda m: f"{m['name']}{MASK}", text)
+    except Exception:  # noqa: BLE001 - masking is used in error paths and must not fail
+        return "<unprintable>"
