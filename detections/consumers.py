@@ -8,6 +8,7 @@ here. Server messages are ``{"type": T, "data": {...}}``; a client may send
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from channels.db import database_sync_to_async
@@ -15,7 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.roles import ALL_ROLES
 from accounts.ws_auth import CLOSE_UNAUTHENTICATED
-from detections.live import LIVE_GROUP
+from detections.live import LIVE_GROUP, remember_server_loop
 
 # Which roles may receive each event type; the one place this consumer decides.
 EVENT_ROLES: dict[str, frozenset[str]] = {
@@ -29,6 +30,7 @@ USER_RECHECK_SECONDS = 30
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
+        remember_server_loop(asyncio.get_running_loop())
         self.user = self.scope["user"]
         self.cameras: set[int] | None = None
         self.user_checked_at = time.monotonic()

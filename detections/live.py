@@ -7,11 +7,12 @@ types are fixed by the frontend contract (api.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,30 @@ async def abroadcast(event_type: str, data: dict[str, Any], camera_id: int | Non
     await layer.group_send(LIVE_GROUP, live_message(event_type, data, camera_id))
 
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def remember_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the consumer: the loop that serves WebSockets in this process.
+
+    The in-memory layer (embedded run) keeps its queues in that loop and is not
+    thread-safe, so events from camera threads must be handed to that loop rather than
+    sent from a loop of their own.
+    """
+    global _server_loop
+    _server_loop = loop
+
+
 def broadcast(event_type: str, data: dict[str, Any], camera_id: int | None = None) -> None:
     """Send an event to every live client; a channel-layer outage is logged, not raised,
     because a live view missing one event must not fail the work that caused it."""
     try:
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            loop = _server_loop
+            if loop is None or loop.is_closed():
+                return  # no client has connected to this process: nobody to tell
+            asyncio.run_coroutine_threadsafe(abroadcast(event_type, data, camera_id), loop)
+            return
         async_to_sync(abroadcast)(event_type, data, camera_id)
     except Exception as exc:  # noqa: BLE001
         logger.warning("Live broadcast of %s failed: %s", event_type, type(exc).__name__)

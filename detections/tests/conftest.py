@@ -16,3 +16,10 @@ def camera(db) -> Camera:
 @pytest.fixture
 def other_camera(db) -> Camera:
     return Camera.objects.create(name="Back door", source_url="rtsp://cam2.local/stream")
+
+
+from cameras.tests.conftest import (  # noqa: E402,F401 - the session's generated videos
+    require_rtsp,
+    scene_video,
+    video_dir,
+)
