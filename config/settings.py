@@ -116,6 +116,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file, not memory, so tests can start real supervisor processes on the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-presence.sqlite3")}
 
 # --- Redis: cache, channel layer, Celery ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

@@ -3,23 +3,25 @@
 Recognition is slower than a camera, so a queue of frames would only grow and make every
 sighting later than the one before: the reader overwrites a single slot and the consumer
 takes whatever is newest (``latest``), skipping what it had no time for. Cameras drop off
-networks, freeze and come back, so the thread never gives up: a failed open is an ``ERROR``
+networks, freeze and come back, so the reader never gives up: a failed open is an ``ERROR``
 retried with exponential back-off, a lost or silent stream is ``OFFLINE`` and reconnected,
 and the state is reported through ``on_status`` for the supervisor's heartbeats.
 
-How long anything can block: opens and reads go through FFmpeg with OpenCV's open and read
-timeouts, which FFmpeg enforces with its interrupt callback (see ``capture``), so the thread
-regains control at least every ``min(read_timeout, stall_timeout)`` and checks the watchdog
-and the stop flag then. The watchdog is that check: no frame for ``stall_timeout`` means the
-capture is released, the state goes ``OFFLINE`` and the source is reopened. Should a read
-ever block past its timeout anyway (a driver that ignores it), ``status`` already reports
-``OFFLINE`` once the last frame is ``stall_timeout`` old, and the owner can ``stop()`` the
-reader and start a new one without waiting for the stuck call.
+How long anything can block. Opens go through FFmpeg with OpenCV's open timeout, which
+holds (checked against a server that accepts and never answers). Reads have OpenCV's read
+timeout, which holds for a closed connection and for HTTP, but not for an RTSP camera that
+hangs with its connection open: OpenCV 5.0 retries the interrupted read and never returns.
+So the watchdog does not rely on the reader thread. The process-wide ``watchdog`` thread
+checks every reader a few times a second; a reader with no frame for ``stall_timeout`` (or
+an open running well past ``open_timeout``) has its thread abandoned, goes ``OFFLINE`` and
+reconnects in a fresh thread. The abandoned thread keeps its capture until its call returns,
+then releases it and ends without touching the reader. A capture is never released from
+another thread: releasing it under a running read crashes FFmpeg. At most
+``MAX_ABANDONED`` such threads per reader are left waiting; beyond that the reader waits
+for one to end before it abandons another.
 
-``stop()`` never waits longer than its own timeout: a thread still inside an open or a read
-is left to finish it (it is a daemon, so it never holds up interpreter exit), then it
-releases its capture itself and ends. The capture is never released from another thread,
-because releasing it under a running read crashes FFmpeg.
+``stop()`` never waits longer than its own timeout either: a thread still inside an open or
+a read is left to finish it the same way (threads are daemons, so none holds up exit).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import numpy as np
 from cameras.sources import mask_url
 
 from .capture import capture_size, describe_open_failure, open_capture, plausible_fps
+from .watchdog import WATCHDOG
 
 logger = logging.getLogger("cameras.streams")
 
@@ -54,6 +57,9 @@ HEARTBEAT_S = 1.0
 RECONNECT_WINDOW_S = 3600.0
 #: Frame rate assumed for pacing a file that does not report a plausible one.
 DEFAULT_FILE_FPS = 25.0
+#: An open still running this long after its own timeout is taken as stuck.
+OPEN_GRACE_S = 5.0
+MAX_ABANDONED = 3
 
 
 class Capture(Protocol):
@@ -76,8 +82,8 @@ class Frame:
     image: np.ndarray
     """BGR uint8, as OpenCV decodes it; each frame owns its array."""
     seq: int
-    """Increases by one per decoded frame for the reader's lifetime, across reconnects; a
-    consumer sees gaps where it was too slow."""
+    """Increases by one per published frame for the reader's lifetime, across reconnects;
+    a consumer sees gaps where it was too slow."""
     captured_at: float
     """``time.time()`` when the frame was decoded."""
     pass_index: int = 0
@@ -131,18 +137,34 @@ class _Lost(Exception):
         self.poll = poll
 
 
+class _Phase(enum.Enum):
+    WAITING = "waiting"
+    OPENING = "opening"
+    READING = "reading"
+
+
+@dataclass
+class _Session:
+    """One thread's connection: frames are only published while ``gen`` is current."""
+
+    gen: int
+    had_frames: bool = False
+
+
 class StreamReader:
     """Reads one source in a daemon thread and keeps its newest frame and status.
 
     ``target`` is the real open target (credentials included, see
-    ``cameras.sources.open_target``); it is never logged or reported. ``label`` (a masked
-    URL or a camera name) is what logs and errors show. Files are paced at their own frame
-    rate when ``realtime_files`` (so a 20 s file takes 20 s) and rewound at their end when
-    ``loop_files`` (a new ``pass_index``, not a reconnect); a file played once ends in
-    ``STOPPED``. An HTTP source that gives one image per connection is a snapshot URL: it
-    is polled every ``snapshot_interval`` seconds and stays ``ONLINE`` (polls are not
-    reconnects). ``capture_factory(target)`` replaces OpenCV and ``sleep(seconds)`` replaces
-    the interruptible wait between retries, for tests.
+    ``cameras.sources.open_target``); it is never logged or reported. ``on_status`` is
+    called from the reader's thread on every state change and about once a second besides
+    (a heartbeat); an exception it raises is logged and ignored. ``label`` (a masked
+    URL or a camera name; it is masked again anyway) is what logs and errors show. Files
+    are paced at their own frame rate when ``realtime_files`` (so a 20 s file takes 20 s)
+    and rewound at their end when ``loop_files`` (a new ``pass_index``, not a reconnect); a
+    file played once ends in ``STOPPED``. An HTTP source that gives one image per
+    connection is a snapshot URL: it is polled every ``snapshot_interval`` seconds and
+    stays ``ONLINE`` (polls are not reconnects). ``capture_factory(target)`` replaces
+    OpenCV and ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
     """
 
     def __init__(
@@ -171,14 +193,14 @@ class StreamReader:
         self.backoff_max = backoff_max
         self.realtime_files = realtime_files
         self.loop_files = loop_files
+        self.snapshot_interval = snapshot_interval
         self._on_status = on_status
         self._capture_factory = capture_factory
         self._sleep = sleep
-        self.snapshot_interval = snapshot_interval
+        self._is_file = isinstance(target, str) and "://" not in target
         self._is_http = isinstance(target, str) and target[:8].lower().startswith(
             ("http://", "https://")
         )
-        self._is_file = isinstance(target, str) and "://" not in target
 
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -189,48 +211,56 @@ class StreamReader:
         self._state = StreamState.STOPPED
         self._last_error: str | None = None
         self._last_frame_at: float | None = None
+        self._last_frame_mono: float | None = None
+        self._online_since = 0.0
         self._arrivals: deque[float] = deque()
         self._reconnects: deque[float] = deque()
         self._size: tuple[int | None, int | None] = (None, None)
         self._last_notified = 0.0
         self._last_logged: tuple[StreamState, str | None] | None = None
-        self._last_frame_mono: float | None = None
-        self._session_had_frames = False
-        self._session_started = 0.0
+        self._delays = backoff_delays(backoff_initial, backoff_max)
+        self._gen = 0
+        self._phase = (_Phase.WAITING, 0.0)
         self._thread: threading.Thread | None = None
+        self._abandoned: list[threading.Thread] = []
         #: Every back-off delay chosen, newest last (observable for tests and debugging).
         self.retry_delays: deque[float] = deque(maxlen=100)
 
     # -- public API -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the reader thread; a reader runs once (make a new one to restart)."""
+        """Start reading; a reader runs once (make a new one to start again)."""
         if self._thread is not None:
             raise RuntimeError("this reader was already started")
         self._set_state(StreamState.CONNECTING)
-        self._thread = threading.Thread(
-            target=self._run, name=f"camera-reader {self.label}", daemon=True
-        )
-        self._thread.start()
+        self._spawn(None)
+        WATCHDOG.add(self)
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Ask the thread to end and wait up to ``timeout`` seconds; True if it has ended.
 
-        A thread blocked in an open or a read ends when that call returns (within the
-        open or read timeout), releasing its capture itself; the state is ``STOPPED``
-        from now on either way, and ``latest`` waiters are woken.
+        A thread blocked in an open or a read ends when that call returns, releasing its
+        capture itself; the state is ``STOPPED`` from now on either way, ``on_status`` hears
+        so one last time (from the calling thread), and ``latest`` waiters are woken.
         """
         self._stop.set()
+        WATCHDOG.discard(self)
         with self._cond:
             self._cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        self._set_state(StreamState.STOPPED)
+        with self._lock:
+            self._state = StreamState.STOPPED
+            self._arrivals.clear()
+        self._log(StreamState.STOPPED, None)
+        self._notify()
         return thread is None or not thread.is_alive()
 
     def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Whether the reader's current thread is running."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def latest(self, after_seq: int = -1, timeout: float | None = None) -> Frame | None:
         """The newest frame with ``seq > after_seq``, or None.
@@ -253,18 +283,17 @@ class StreamReader:
 
     @property
     def status(self) -> StreamStatus:
-        """A snapshot; ``OFFLINE`` as soon as an online stream has been silent too long, even
-        while the thread is still inside a read."""
+        """A snapshot; ``OFFLINE`` as soon as an online stream has been silent too long,
+        even before the watchdog has replaced a stuck thread."""
         now = time.monotonic()
         with self._lock:
             self._trim(now)
             state, error = self._state, self._last_error
-            stalled = self._last_frame_mono is not None and (
-                now - self._last_frame_mono > self.stall_timeout
-            )
-            if state is StreamState.ONLINE and stalled:
-                state = StreamState.OFFLINE
-                error = f"{self.label}: no frame for {self.stall_timeout:g} s (stream stalled)"
+            last = self._last_frame_mono
+            if state is StreamState.ONLINE and last is not None:
+                if now - max(last, self._online_since) > self.stall_timeout:
+                    state = StreamState.OFFLINE
+                    error = self._stall_message()
             return StreamStatus(
                 state=state,
                 last_frame_at=self._last_frame_at,
@@ -276,6 +305,9 @@ class StreamReader:
             )
 
     # -- status bookkeeping ------------------------------------------------------------------
+
+    def _stall_message(self) -> str:
+        return f"{self.label}: no frame for {self.stall_timeout:g} s (stream stalled)"
 
     def _trim(self, now: float) -> None:
         while self._arrivals and now - self._arrivals[0] > FPS_WINDOW_S:
@@ -289,13 +321,18 @@ class StreamReader:
         span = self._arrivals[-1] - self._arrivals[0]
         return round((len(self._arrivals) - 1) / span, 2) if span > 0 else 0.0
 
-    def _set_state(self, state: StreamState, error: str | None = None) -> None:
+    def _set_state(
+        self, state: StreamState, error: str | None = None, gen: int | None = None
+    ) -> None:
+        """Record a state (ignored from an abandoned thread or after ``stop()``)."""
         masked = mask_url(error) if error is not None else None
         with self._lock:
-            if self._state is StreamState.STOPPED and self._stop.is_set():
+            if self._stop.is_set() or (gen is not None and gen != self._gen):
                 return
             changed = state is not self._state
             changed = changed or (masked is not None and masked != self._last_error)
+            if state is StreamState.ONLINE and self._state is not StreamState.ONLINE:
+                self._online_since = time.monotonic()
             self._state = state
             if masked is not None:
                 self._last_error = masked
@@ -344,48 +381,108 @@ class StreamReader:
             self._heartbeat()
         return self._stop.is_set()
 
+    def _enter(self, gen: int, phase: _Phase) -> bool:
+        """Record what the thread of ``gen`` is doing; False if it has been abandoned."""
+        with self._lock:
+            if gen != self._gen:
+                return False
+            self._phase = (phase, time.monotonic())
+            return not self._stop.is_set()
+
+    # -- the watchdog ------------------------------------------------------------------------
+
+    def _watch(self, now: float) -> None:
+        """Called by the watchdog thread: replace a thread stuck in an open or a read."""
+        with self._lock:
+            if self._stop.is_set() or self._done.is_set() or self._thread is None:
+                return
+            phase, since = self._phase
+            if phase is _Phase.READING:
+                idle = now - max(since, self._last_frame_mono or since)
+                stuck = idle > self.stall_timeout
+                loss = _Lost(StreamState.OFFLINE, self._stall_message())
+            elif phase is _Phase.OPENING:
+                stuck = now - since > self.open_timeout + OPEN_GRACE_S
+                loss = _Lost(
+                    StreamState.ERROR,
+                    f"{self.label}: no answer within {self.open_timeout:g} s (the open hung)",
+                )
+            else:
+                return
+            if not stuck:
+                return
+            self._abandoned = [thread for thread in self._abandoned if thread.is_alive()]
+            if len(self._abandoned) >= MAX_ABANDONED:
+                return
+            self._abandoned.append(self._thread)
+        logger.warning("camera %s: abandoning a stuck capture thread (%s)", self.label, phase.value)
+        self._spawn(loss)
+
     # -- the thread ------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        delays = backoff_delays(self.backoff_initial, self.backoff_max)
-        reconnect = False
+    def _spawn(self, loss: _Lost | None) -> None:
+        with self._lock:
+            self._gen += 1
+            self._phase = (_Phase.WAITING, time.monotonic())
+            thread = threading.Thread(
+                target=self._run,
+                args=(self._gen, loss),
+                name=f"camera-reader {self.label}",
+                daemon=True,
+            )
+            self._thread = thread
+        thread.start()
+
+    def _run(self, gen: int, loss: _Lost | None) -> None:
         try:
-            while not self._stop.is_set():
-                if reconnect:
-                    with self._lock:
-                        self._reconnects.append(time.monotonic())
-                    self._set_state(StreamState.CONNECTING)
-                reconnect = True
+            if loss is not None and not self._after_loss(gen, loss):
+                return
+            while self._enter(gen, _Phase.OPENING):
+                session = _Session(gen)
                 try:
-                    self._session()
+                    self._session(session)
                     return
                 except _Lost as lost:
-                    if self._stop.is_set():
-                        return
                     if lost.poll:
-                        reconnect = False
                         if self._wait(self.snapshot_interval):
                             return
                         continue
-                    self._set_state(lost.state, lost.error)
                     if not lost.retry:
+                        self._set_state(lost.state, lost.error, gen)
+                        return
+                    if not self._after_loss(gen, lost):
                         return
                 except Exception as error:  # noqa: BLE001 - report, retry, never die
                     logger.error("camera %s: reader failed:\n%s", self.label, _masked_trace(error))
-                    self._set_state(StreamState.ERROR, f"{self.label}: internal error: {error}")
-                if self._session_had_frames:
-                    delays = backoff_delays(self.backoff_initial, self.backoff_max)
-                delay = next(delays)
-                self.retry_delays.append(delay)
-                if self._sleep is not None:
-                    self._sleep(delay)
-                elif self._wait(delay):
-                    return
+                    internal = _Lost(StreamState.ERROR, f"{self.label}: internal error: {error}")
+                    if not self._after_loss(gen, internal):
+                        return
         finally:
-            self._set_state(StreamState.STOPPED)
-            self._done.set()
-            with self._cond:
-                self._cond.notify_all()
+            with self._lock:
+                owner = gen == self._gen
+            if owner:
+                self._set_state(StreamState.STOPPED, gen=gen)
+                self._done.set()
+                with self._cond:
+                    self._cond.notify_all()
+
+    def _after_loss(self, gen: int, lost: _Lost) -> bool:
+        """Report ``lost``, wait out the back-off, count the reconnect; False to end."""
+        self._set_state(lost.state, lost.error, gen)
+        if not self._enter(gen, _Phase.WAITING):
+            return False
+        delay = next(self._delays)
+        self.retry_delays.append(delay)
+        if self._sleep is not None:
+            self._sleep(delay)
+        elif self._wait(delay):
+            return False
+        with self._lock:
+            if gen != self._gen or self._stop.is_set():
+                return False
+            self._reconnects.append(time.monotonic())
+        self._set_state(StreamState.CONNECTING, gen=gen)
+        return True
 
     def _open(self) -> Capture:
         started = time.monotonic()
@@ -403,6 +500,8 @@ class StreamReader:
         if not capture.isOpened():
             with contextlib.suppress(Exception):
                 capture.release()
+            if self._capture_factory is not None:
+                raise _Lost(StreamState.ERROR, f"{self.label}: cannot open")
             raise _Lost(
                 StreamState.ERROR,
                 describe_open_failure(
@@ -414,36 +513,35 @@ class StreamReader:
             )
         return capture
 
-    def _session(self) -> None:
-        """Open the source and read it until stopped (returns) or lost (raises ``_Lost``)."""
-        self._session_had_frames = False
+    def _session(self, session: _Session) -> None:
+        """Open the source and read it until stopped or abandoned (returns) or lost (raises)."""
         capture = self._open()
         try:
-            self._read_loop(capture)
+            if self._enter(session.gen, _Phase.READING):
+                self._read_loop(session, capture)
         finally:
             with contextlib.suppress(Exception):
                 capture.release()
 
-    def _read_loop(self, capture: Capture) -> None:
+    def _read_loop(self, session: _Session, capture: Capture) -> None:
         size = capture_size(capture)
         with self._lock:
-            self._size = size
+            if session.gen == self._gen:
+                self._size = size
         file_fps = plausible_fps(capture.get(cv2.CAP_PROP_FPS)) or DEFAULT_FILE_FPS
-        pass_index = 0
-        frames_this_pass = 0
+        read_timeout = min(self.read_timeout, self.stall_timeout)
+        pass_index = frames_this_pass = 0
         pace_start, paced = time.monotonic(), 0
         last_frame = time.monotonic()
-        read_timeout = min(self.read_timeout, self.stall_timeout)
-        while not self._stop.is_set():
+        while True:
             read_started = time.monotonic()
             ok, image = capture.read()
             now = time.monotonic()
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._publish(session, ok, image, pass_index, now):
                 return
             if ok and image is not None:
                 frames_this_pass += 1
                 last_frame = now
-                self._publish(image, pass_index, now)
                 if self._is_file and self.realtime_files:
                     paced += 1
                     due = pace_start + paced / file_fps
@@ -474,34 +572,44 @@ class StreamReader:
                 reason = f"no data for {read_timeout:g} s (stream stalled)"
             else:
                 reason = "the stream ended or a read failed"
-            if not self._session_had_frames:
+            if not session.had_frames:
                 raise _Lost(StreamState.ERROR, f"{self.label}: opened, but {reason}")
             if self._is_http and frames_this_pass == 1 and now - read_started < read_timeout / 2:
                 raise _Lost(StreamState.ONLINE, None, poll=True)
             raise _Lost(StreamState.OFFLINE, f"{self.label}: {reason}")
 
-    def _publish(self, image: np.ndarray, pass_index: int, now: float) -> None:
-        self._seq += 1
-        frame = Frame(image=image, seq=self._seq, captured_at=time.time(), pass_index=pass_index)
-        first = not self._session_had_frames
-        self._session_had_frames = True
+    def _publish(
+        self, session: _Session, ok: bool, image: np.ndarray | None, pass_index: int, now: float
+    ) -> bool:
+        """Make a decoded frame the newest; False if this thread has been abandoned."""
+        first = False
         with self._lock:
-            if first and self._state is not StreamState.ONLINE:
-                self._session_started = now  # not for snapshot polls, which stay online
+            if session.gen != self._gen:
+                return False
+            if not ok or image is None:
+                return True
+            first = not session.had_frames
+            session.had_frames = True
+            self._seq += 1
+            frame = Frame(
+                image=image, seq=self._seq, captured_at=time.time(), pass_index=pass_index
+            )
             self._last_frame_at = frame.captured_at
             self._last_frame_mono = now
-            if now - self._session_started >= FPS_SETTLE_S:
+            if self._state is StreamState.ONLINE and now - self._online_since >= FPS_SETTLE_S:
                 self._arrivals.append(now)
             self._trim(now)
             if first:
                 self._size = (image.shape[1], image.shape[0])
+                self._delays = backoff_delays(self.backoff_initial, self.backoff_max)
         with self._cond:
             self._frame = frame
             self._cond.notify_all()
         if first:
-            self._set_state(StreamState.ONLINE)
+            self._set_state(StreamState.ONLINE, gen=session.gen)
         else:
             self._heartbeat()
+        return True
 
 
 def _masked_trace(error: BaseException) -> str:

@@ -1,0 +1,285 @@
+"""The stream supervisor against real sources: outages, bad sources, configuration changes,
+leases shared by several supervisors (threads here, processes killed with SIGKILL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from cameras.models import Camera, CameraStatus
+from cameras.signals import camera_status_changed
+from cameras.supervisor import Supervisor
+from cameras.tasks import mark_stale_cameras_offline
+from cameras.testing.servers import RtspServer, SilentTcpServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST_READER = {"open_timeout": 3.0, "read_timeout": 3.0, "stall_timeout": 3.0, "backoff_max": 1.0}
+
+
+class CountingHandler:
+    """Stands in for the pipeline: counts the frames each camera is given."""
+
+    frames: Counter = Counter()
+
+    def __init__(self, camera) -> None:
+        self.camera_id = camera.pk
+
+    def process(self, image, captured_at) -> None:
+        CountingHandler.frames[self.camera_id] += 1
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def _reset_counts():
+    CountingHandler.frames = Counter()
+
+
+class Running:
+    def __init__(self, **options) -> None:
+        options.setdefault("reader_options", FAST_READER)
+        options.setdefault("poll_seconds", 0.3)
+        self.supervisor = Supervisor(handler_factory=CountingHandler, **options)
+        self.thread = threading.Thread(target=self.supervisor.run_forever, daemon=True)
+
+    def __enter__(self) -> Supervisor:
+        self.thread.start()
+        return self.supervisor
+
+    def __exit__(self, *exc) -> None:
+        self.supervisor.stop()
+        self.thread.join(20)
+        assert not self.thread.is_alive()
+
+
+def wait_for(predicate, timeout: float, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def status_of(camera) -> str:
+    camera.refresh_from_db()
+    return camera.status
+
+
+def test_rtsp_outage_goes_offline_and_recovers(require_rtsp, short_video):
+    with RtspServer(short_video.path) as server:
+        camera = Camera.objects.create(name="RTSP", source_url=server.url, analysis_fps=5)
+        with Running() as supervisor:
+            assert wait_for(lambda: status_of(camera) == CameraStatus.ONLINE, 15)
+            assert wait_for(lambda: CountingHandler.frames[camera.pk] >= 3, 10)
+            server.stop()
+            assert wait_for(lambda: status_of(camera) == CameraStatus.OFFLINE, 15)
+            assert supervisor.workers[camera.pk].is_alive()
+            before = CountingHandler.frames[camera.pk]
+            server.restart()
+            assert wait_for(lambda: status_of(camera) == CameraStatus.ONLINE, 20)
+            assert wait_for(lambda: CountingHandler.frames[camera.pk] > before + 2, 10)
+            camera.refresh_from_db()
+            assert camera.reconnects_last_hour >= 1 and camera.last_frame_at is not None
+
+            def measured_fps():
+                camera.refresh_from_db()
+                return camera.fps
+
+            assert wait_for(measured_fps, 10)
+
+
+def test_a_source_that_never_answers_ends_in_error():
+    with SilentTcpServer() as silent:
+        camera = Camera.objects.create(name="Silent", source_url=silent.url())
+        started = time.monotonic()
+        with Running():
+            assert wait_for(lambda: status_of(camera) == CameraStatus.ERROR, 10)
+        assert time.monotonic() - started < FAST_READER["open_timeout"] + 5
+    camera.refresh_from_db()
+    assert camera.last_error
+
+
+def test_a_corrupt_file_ends_in_error(tmp_path):
+    corrupt = tmp_path / "broken.mp4"
+    corrupt.write_bytes(os.urandom(50_000))
+    camera = Camera.objects.create(name="Corrupt", source_url=f"file://{corrupt}")
+    with Running():
+        assert wait_for(lambda: status_of(camera) == CameraStatus.ERROR, 10)
+    camera.refresh_from_db()
+    assert camera.last_error and str(tmp_path) not in camera.last_error.replace(str(corrupt), "")
+
+
+def test_credentials_never_reach_status_or_logs(require_rtsp, short_video, caplog):
+    with RtspServer(short_video.path) as server:
+        camera = Camera.objects.create(
+            name="Secret",
+            source_url=server.url.replace("/cam", "/wrong-mount"),
+            username="operator",
+            password="Hunter2-secret",
+        )
+        with Running():
+            assert wait_for(lambda: status_of(camera) == CameraStatus.ERROR, 15)
+    camera.refresh_from_db()
+    assert "Hunter2" not in camera.last_error
+    assert "Hunter2" not in caplog.text
+
+
+def test_changes_are_picked_up_without_restart(short_video, settings):
+    settings.CAMERA_FILE_ROOT = short_video.path.parent
+    events = []
+    camera_status_changed.connect(
+        lambda sender, camera, **kw: events.append(camera.status), weak=False, dispatch_uid="t"
+    )
+    try:
+        with Running() as supervisor:
+            first = Camera.objects.create(name="One", source_url=f"file://{short_video.path}")
+            assert wait_for(lambda: first.pk in supervisor.workers, 5)
+            worker = supervisor.workers[first.pk]
+            first.analysis_fps = 5
+            first.save()
+            assert wait_for(lambda: supervisor.workers.get(first.pk) not in (None, worker), 5)
+            first.enabled = False
+            first.status = CameraStatus.DISABLED
+            first.save()
+            assert wait_for(lambda: first.pk not in supervisor.workers, 5)
+            first.refresh_from_db()
+            assert first.lease_owner == "" and first.status == CameraStatus.DISABLED
+    finally:
+        camera_status_changed.disconnect(dispatch_uid="t")
+    assert CameraStatus.ONLINE in events
+
+
+def test_two_supervisors_share_a_camera_and_one_takes_over(short_video):
+    camera = Camera.objects.create(name="Shared", source_url=f"file://{short_video.path}")
+    runs = [Running(lease_seconds=3), Running(lease_seconds=3)]
+    with runs[0] as a, runs[1] as b:
+        assert wait_for(lambda: camera.pk in a.workers or camera.pk in b.workers, 5)
+        time.sleep(1.5)
+        holders = [run for run in runs if camera.pk in run.supervisor.workers]
+        assert len(holders) == 1, "the camera must be read by exactly one supervisor"
+        holder = holders[0]
+        other = runs[1] if holder is runs[0] else runs[0]
+        camera.refresh_from_db()
+        assert camera.lease_owner == holder.supervisor.owner
+        # The holder dies without releasing anything: its lease must run out.
+        holder.supervisor.shutdown = lambda: None
+        holder.supervisor.stop()
+        holder.thread.join(10)
+        for worker in list(holder.supervisor.workers.values()):
+            worker.stop()
+        assert wait_for(lambda: camera.pk in other.supervisor.workers, 3 + 3)
+        camera.refresh_from_db()
+        assert camera.lease_owner == other.supervisor.owner
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+def start_supervisor_process(lease: float) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DEBUG": "0",
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "run_cameras",
+            "--lease-seconds",
+            str(lease),
+            "--poll-seconds",
+            "0.5",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_supervisor_processes_sigkill_takeover_and_sigterm(short_video):
+    camera = Camera.objects.create(name="Processes", source_url=f"file://{short_video.path}")
+    connection.close()
+    processes = [start_supervisor_process(lease=4), start_supervisor_process(lease=4)]
+    try:
+
+        def owner():
+            camera.refresh_from_db()
+            return camera.lease_owner
+
+        first_owner = wait_for(owner, 40)
+        assert first_owner
+        pids = {p.pid: p for p in processes}
+        holder = next(p for pid, p in pids.items() if f":{pid}:" in first_owner)
+        survivor = next(p for p in processes if p is not holder)
+        time.sleep(2)
+        assert owner() == first_owner  # held by one, not bouncing between them
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        new_owner = wait_for(lambda: owner() not in ("", first_owner) and owner(), 4 + 10)
+        assert new_owner and f":{survivor.pid}:" in new_owner
+        assert wait_for(lambda: status_of(camera) == CameraStatus.ONLINE, 10)
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(20) == 0
+        assert owner() == ""
+        assert "stopping supervisor" in survivor.stdout.read()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+
+
+def test_stale_heartbeats_mark_cameras_offline():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    fresh = Camera.objects.create(
+        name="Fresh",
+        source_url="rtsp://a/b",
+        status=CameraStatus.ONLINE,
+        heartbeat_at=timezone.now(),
+    )
+    stale = Camera.objects.create(
+        name="Stale",
+        source_url="rtsp://a/c",
+        status=CameraStatus.ONLINE,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    seen = []
+    camera_status_changed.connect(
+        lambda sender, camera, **kw: seen.append(camera.pk), weak=False, dispatch_uid="s"
+    )
+    try:
+        assert mark_stale_cameras_offline() == 1
+    finally:
+        camera_status_changed.disconnect(dispatch_uid="s")
+    assert status_of(stale) == CameraStatus.OFFLINE and status_of(fresh) == CameraStatus.ONLINE
+    assert seen == [stale.pk]
