@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -119,7 +119,7 @@ class CameraWorker:
                     handler.close()
                 except Exception:
                     logger.exception("Camera %s handler did not close cleanly", self.camera.pk)
-            close_old_connections()
+            connections.close_all()  # this thread's own connections end with it
 
     def _loop(self, handler: FrameHandler) -> None:
         interval = 1.0 / max(self.camera.analysis_fps, 0.1)
@@ -216,6 +216,7 @@ class Supervisor:
                 self._stop.wait(self.poll_seconds)
         finally:
             self.shutdown()
+            connections.close_all()
 
     def stop(self) -> None:
         self._stop.set()

@@ -138,7 +138,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}],
+                # redis-py 8 defaults to a 5 s socket timeout, the same as channels-redis's
+                # blocking pop, so idle reads would time out: reads get longer than that,
+                # while an unreachable Redis still fails within the connect timeout.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                        "socket_timeout": 15,
+                    }
+                ],
                 "prefix": "presence",
                 "capacity": 500,
                 "expiry": 30,

@@ -290,10 +290,10 @@ class StreamReader:
             self._trim(now)
             state, error = self._state, self._last_error
             last = self._last_frame_mono
-            if state is StreamState.ONLINE and last is not None:
-                if now - max(last, self._online_since) > self.stall_timeout:
-                    state = StreamState.OFFLINE
-                    error = self._stall_message()
+            silent = last is not None and now - max(last, self._online_since) > self.stall_timeout
+            if state is StreamState.ONLINE and silent:
+                state = StreamState.OFFLINE
+                error = self._stall_message()
             return StreamStatus(
                 state=state,
                 last_frame_at=self._last_frame_at,
