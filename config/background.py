@@ -11,7 +11,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,6 @@ def enqueue(task, *args) -> None:
         except Exception:
             logger.exception("Background task %s failed", task.name)
         finally:
-            close_old_connections()
+            connections.close_all()
 
     threading.Thread(target=run, name=f"task-{task.name}", daemon=True).start()

@@ -66,6 +66,27 @@ def check_storage() -> None:
     default_storage.exists(".presence-health")
 
 
+def camera_workers() -> dict:
+    """How many enabled cameras a supervisor reported on in the last minute.
+
+    Informational: it never makes the web tier unready, since serving the API does not
+    need the supervisors, and a load balancer must not drop the web for their sake.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cameras.models import Camera
+
+    enabled = Camera.objects.filter(enabled=True)
+    recent = timezone.now() - timedelta(seconds=60)
+    return {
+        "enabled": enabled.count(),
+        "reporting": enabled.filter(heartbeat_at__gte=recent).count(),
+        "online": enabled.filter(status="online").count(),
+    }
+
+
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
@@ -102,6 +123,16 @@ HealthReport = inline_serializer(
     fields={
         "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
         "checks": serializers.DictField(child=CheckResult, required=False),
+        "camera_workers": inline_serializer(
+            name="CameraWorkers",
+            fields={
+                "enabled": serializers.IntegerField(),
+                "reporting": serializers.IntegerField(),
+                "online": serializers.IntegerField(),
+            },
+            required=False,
+            allow_null=True,
+        ),
     },
 )
 
@@ -123,9 +154,10 @@ class ReadyView(APIView):
     def get(self, request):
         checks = run_checks()
         failed = {name: [r["error"]] for name, r in checks.items() if not r["ok"]}
+        workers = camera_workers() if checks["database"]["ok"] else None
         if not failed:
-            return Response({"status": "ok", "checks": checks})
-        body = {"status": "unavailable", "checks": checks}
+            return Response({"status": "ok", "checks": checks, "camera_workers": workers})
+        body = {"status": "unavailable", "checks": checks, "camera_workers": workers}
         body.update(
             envelope(
                 "dependency_unavailable",

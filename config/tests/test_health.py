@@ -21,6 +21,7 @@ def test_ready_reports_each_dependency():
     checks = response.json()["checks"]
     assert set(checks) == {"database", "cache", "channel_layer", "storage"}
     assert all(check["ok"] for check in checks.values())
+    assert response.json()["camera_workers"] == {"enabled": 0, "reporting": 0, "online": 0}
 
 
 def test_ready_is_503_when_redis_is_unreachable():
