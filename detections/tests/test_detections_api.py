@@ -259,3 +259,32 @@ def test_detection_recognized_signal_fires_once(camera):
 def test_live_cache_drops_old_entries(camera):
     record_event(camera, track_event(at=time.time() - live_cache.WINDOW_SECONDS - 60))
     assert live_cache.recent([camera.pk], live_cache.WINDOW_SECONDS) == []
+
+
+@pytest.mark.parametrize(
+    "role,read,assign,write",
+    [
+        ("admin", 200, 200, 405),
+        ("hr_manager", 200, 200, 405),
+        ("operator", 200, 200, 405),
+        ("viewer", 200, 403, 403),
+        ("anonymous", 401, 401, 401),
+    ],
+)
+def test_detections_role_matrix(api, camera, role, read, assign, write):
+    person = make_person(f"R-{role}")
+    detection = record_event(camera, track_event())
+    client = api[role]
+    assert client.get("/api/v1/detections").status_code == read
+    assert client.get(f"/api/v1/detections/{detection.pk}").status_code == read
+    assert client.get("/api/v1/detections/live").status_code == read
+    assert client.get("/api/v1/detections/unknown-faces").status_code == read
+    response = client.post(
+        f"/api/v1/detections/{detection.pk}/assign", {"person": person.pk}, format="json"
+    )
+    assert response.status_code == assign
+    detection.refresh_from_db()
+    assert (detection.person_id == person.pk) is (assign == 200)
+    assert client.post("/api/v1/detections", {}, format="json").status_code == write
+    assert client.delete(f"/api/v1/detections/{detection.pk}").status_code == write
+    assert Detection.objects.filter(pk=detection.pk).exists()
