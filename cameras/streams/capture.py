@@ -7,9 +7,10 @@ they can act on.
 
 Checked with opencv-python-headless 5.0 (FFmpeg backend): ``CAP_PROP_OPEN_TIMEOUT_MSEC``
 bounds the open against an RTSP or HTTP server that accepts the connection and never
-answers (3.0 s asked, 3.01 s taken), and ``CAP_PROP_READ_TIMEOUT_MSEC`` bounds each read
-against a server that stops sending with the connection left open. Both work through
-FFmpeg's interrupt callback, so no helper thread is needed to enforce them.
+answers (3.0 s asked, 3.01 s taken), through FFmpeg's interrupt callback, so opens need no
+helper thread. ``CAP_PROP_READ_TIMEOUT_MSEC`` does not bound a read from an RTSP server
+that hangs with its connection open: the interrupt fires every timeout, but the read is
+retried and never returns. The reader's watchdog covers that (see ``reader``).
 """
 
 from __future__ import annotations

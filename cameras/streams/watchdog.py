@@ -23,6 +23,8 @@ INTERVAL_S = 0.25
 
 
 class Watched(Protocol):
+    """What the watchdog calls: ``StreamReader._watch`` (kept private to the package)."""
+
     def _watch(self, now: float) -> None: ...
 
 

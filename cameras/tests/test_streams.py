@@ -317,7 +317,9 @@ def test_rtsp_camera_lost_and_back(readers, rtsp_server):
 
 def test_a_frozen_rtsp_camera_goes_offline_and_recovers(readers, rtsp_server):
     options = {"open_timeout": 2.0, "read_timeout": 2.0, "stall_timeout": 2.0}
-    reader = readers(rtsp_server.url, label="frozen", **options)
+    reader = readers(
+        rtsp_server.url, label="frozen", backoff_initial=0.5, backoff_max=0.5, **options
+    )
     wait_state(reader, StreamState.ONLINE, 15)
     assert reader.latest(timeout=2) is not None
 
