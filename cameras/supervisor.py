@@ -136,7 +136,10 @@ class CameraWorker:
                 self._store_snapshot(frame.image)
             if now < next_analysis:
                 continue
-            next_analysis = now + interval
+            # Keep the camera's rate: schedule from the slot, not from when a frame came;
+            # after a stall, start afresh instead of catching up in a burst.
+            due = next_analysis + interval
+            next_analysis = due if due > now else now + interval
             handler.process(frame.image, frame.captured_at)
             self.frames_processed += 1
 
