@@ -22,6 +22,7 @@ import importlib.util
 import math
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -202,6 +203,44 @@ def _paste(frame: np.ndarray, portrait: np.ndarray, mask: np.ndarray, x: int, y:
     frame[top:bottom, left:right] = (src * alpha + region * (1 - alpha)).astype(np.uint8)
 
 
+def render_scene(
+    *,
+    seconds: float,
+    fps: int,
+    size: tuple[int, int],
+    people: list[np.ndarray],
+    windows: list[tuple[float, float]],
+    person_height: int | None,
+    stamp: bool,
+    seed: int,
+) -> Iterator[np.ndarray]:
+    """The frames of the scene, one by one (see ``make_test_video``)."""
+    width, height = size
+    frames = max(1, round(seconds * fps))
+    target_height = person_height or round(height * 0.55)
+    sprites = []
+    for portrait in people:
+        scale = target_height / portrait.shape[0]
+        sprite = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        sprites.append((sprite, _soft_mask(*sprite.shape[:2])))
+    background = textured_background(size, seed)
+    for number in range(frames):
+        t = number / fps
+        frame = background.copy()
+        for index, ((sprite, mask), (start, end)) in enumerate(zip(sprites, windows, strict=True)):
+            if not start <= t < end:
+                continue
+            progress = (t - start) / (end - start)
+            ph, pw = sprite.shape[:2]
+            x = round(-pw / 2 + progress * width)
+            bob = 6 * math.sin(2 * math.pi * progress * 3)
+            y = round(height * (0.45 + 0.05 * (index % 3 - 1)) - ph / 2 + bob)
+            _paste(frame, sprite, mask, x, y)
+        if stamp:
+            _stamp(frame, number)
+        yield frame
+
+
 def make_test_video(
     path: Path,
     *,
@@ -213,36 +252,66 @@ def make_test_video(
     person_height: int | None = None,
     stamp: bool = True,
     seed: int = 0,
+    encoder: str = "ffmpeg",
 ) -> VideoInfo:
-    """Write an H.264 MP4 in which each portrait of ``people`` crosses the frame left to right.
+    """Write an MP4 in which each portrait of ``people`` crosses the frame left to right.
 
     ``windows`` gives each person's ``(start_s, end_s)`` on screen (they may overlap);
     by default ``default_windows``. Portraits are scaled to ``person_height`` pixels tall
-    (default 55 % of the frame height: with ``face_crops()`` in 640x360 a face is about 90
-    pixels wide, and sface matched every whole face in the decoded video to its t1 original
-    at a cosine similarity of 0.95 or more). They enter and leave half off-screen, so a face
-    is whole for about three quarters of its window. Raises ``RuntimeError`` without ffmpeg.
+    (default 55 % of the frame height) and enter and leave half off-screen, so a face is
+    whole for about three quarters of its window.
+
+    ``encoder="ffmpeg"`` writes H.264 with Debian's ffmpeg (raises ``RuntimeError`` without
+    it), which RTSP can carry; ``"opencv"`` writes MPEG-4 Part 2 with OpenCV alone, which
+    a file camera reads but RTSP cannot packetise (the demo uses it when ffmpeg is absent).
     """
     people = list(people or [])
     windows = list(windows) if windows is not None else default_windows(len(people), seconds)
     if len(windows) != len(people):
         raise ValueError("windows must have one (start_s, end_s) per person")
+    width, height = size
+    if width % 2 or height % 2:
+        raise ValueError("width and height must be even for yuv420p")
+    frames = render_scene(
+        seconds=seconds,
+        fps=fps,
+        size=size,
+        people=people,
+        windows=windows,
+        person_height=person_height,
+        stamp=stamp,
+        seed=seed,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if encoder == "opencv":
+        count = _write_with_opencv(path, frames, fps, size)
+    elif encoder == "ffmpeg":
+        count = _write_with_ffmpeg(path, frames, fps, size)
+    else:
+        raise ValueError(f"unknown encoder {encoder!r}")
+    appearances = [Appearance(i, start, end) for i, (start, end) in enumerate(windows)]
+    return VideoInfo(path=path, fps=fps, frames=count, size=size, appearances=appearances)
+
+
+def _write_with_opencv(path: Path, frames, fps: int, size: tuple[int, int]) -> int:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write {path}")
+    count = 0
+    try:
+        for frame in frames:
+            writer.write(frame)
+            count += 1
+    finally:
+        writer.release()
+    return count
+
+
+def _write_with_ffmpeg(path: Path, frames, fps: int, size: tuple[int, int]) -> int:
     executable = ffmpeg_path()
     if executable is None:
         raise RuntimeError("ffmpeg is not installed (apt-get install ffmpeg)")
     width, height = size
-    if width % 2 or height % 2:
-        raise ValueError("width and height must be even for yuv420p")
-    frames = max(1, round(seconds * fps))
-    target_height = person_height or round(height * 0.55)
-    sprites = []
-    for portrait in people:
-        scale = target_height / portrait.shape[0]
-        sprite = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        sprites.append((sprite, _soft_mask(*sprite.shape[:2])))
-    background = textured_background(size, seed)
-
-    path.parent.mkdir(parents=True, exist_ok=True)
     command = [
         executable,
         *("-hide_banner", "-loglevel", "error", "-y"),
@@ -255,24 +324,11 @@ def make_test_video(
         command, stdin=subprocess.PIPE, stderr=subprocess.PIPE
     )
     assert process.stdin is not None
+    count = 0
     try:
-        for number in range(frames):
-            t = number / fps
-            frame = background.copy()
-            for index, ((sprite, mask), (start, end)) in enumerate(
-                zip(sprites, windows, strict=True)
-            ):
-                if not start <= t < end:
-                    continue
-                progress = (t - start) / (end - start)
-                ph, pw = sprite.shape[:2]
-                x = round(-pw / 2 + progress * width)
-                bob = 6 * math.sin(2 * math.pi * progress * 3)
-                y = round(height * (0.45 + 0.05 * (index % 3 - 1)) - ph / 2 + bob)
-                _paste(frame, sprite, mask, x, y)
-            if stamp:
-                _stamp(frame, number)
+        for frame in frames:
             process.stdin.write(frame.tobytes())
+            count += 1
     except BrokenPipeError:
         pass
     finally:
@@ -282,8 +338,7 @@ def make_test_video(
         returncode = process.wait()
     if returncode != 0:
         raise RuntimeError(f"ffmpeg failed ({returncode}): {error.strip()}")
-    appearances = [Appearance(i, start, end) for i, (start, end) in enumerate(windows)]
-    return VideoInfo(path=path, fps=fps, frames=frames, size=size, appearances=appearances)
+    return count
 
 
 def write_corrupt_video(path: Path, size_bytes: int = 64_000, seed: int = 0) -> Path:

@@ -66,9 +66,10 @@ def test_bad_boolean_is_a_clear_error():
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def test_seed_demo_enrols_people_once(tmp_path, db, settings, monkeypatch):
+def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, settings, monkeypatch):
     from django.core.management import call_command
 
+    from cameras.models import Camera
     from faces import testing
     from faces.models import FaceSample, Person
 
@@ -79,11 +80,40 @@ def test_seed_demo_enrols_people_once(tmp_path, db, settings, monkeypatch):
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
     }
-    folder = tmp_path / "enroll" / "eileen_collins"
-    folder.mkdir(parents=True)
-    (folder / "a.jpg").write_bytes(testing.jpeg_bytes(testing.scaled(testing.astronaut(), 2)))
-    monkeypatch.setenv("PRESENCE_DEMO_FACES", str(tmp_path / "enroll"))
+    settings.CAMERA_FILE_ROOT = tmp_path / "videos"
+    enroll = tmp_path / "faces-dev" / "enroll" / "eileen_collins"
+    enroll.mkdir(parents=True)
+    probe = tmp_path / "faces-dev" / "probe"
+    probe.mkdir()
+    photo = testing.jpeg_bytes(testing.scaled(testing.astronaut(), 2))
+    (enroll / "a.jpg").write_bytes(photo)
+    for name in ("obama1.jpg", "johnsnow_test1.jpg", "alex_lacamoire1.jpg"):
+        (probe / name).write_bytes(photo)
+    monkeypatch.setenv("PRESENCE_DEMO_FACES", str(tmp_path / "faces-dev" / "enroll"))
     call_command("seed_demo")
     call_command("seed_demo")
     assert Person.objects.get().full_name == "Eileen Collins"
     assert FaceSample.objects.count() == 1
+    camera = Camera.objects.get()
+    video = tmp_path / "videos" / "demo-door.mp4"
+    assert video.exists() and camera.source_url == f"file://{video.resolve()}"
+
+
+def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, settings, monkeypatch):
+    from django.core.management import call_command
+
+    from cameras.models import Camera
+    from faces.models import Person
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    settings.CAMERA_FILE_ROOT = tmp_path / "videos"
+    monkeypatch.setenv("PRESENCE_DEMO_FACES", str(tmp_path / "missing"))
+    call_command("seed_demo")
+    assert sorted(Person.objects.values_list("employee_code", flat=True)) == ["DEMO-A", "DEMO-B"]
+    assert Camera.objects.count() == 1

@@ -1,8 +1,10 @@
-"""Demo data for the embedded run (`make run`): people enrolled from faces-dev.
+"""Demo data for the embedded run (`make run`): people, and a door camera that shows them.
 
-Runs only on an empty database, so it never touches real data. The photos come from
-``../shared/faces-dev/enroll`` (or ``PRESENCE_DEMO_FACES``) when that folder exists; the
-system works without them.
+People come from ``../shared/faces-dev/enroll`` (or ``PRESENCE_DEMO_FACES``) when that
+folder exists, and the camera plays a generated video of other photos of them walking
+past, then a stranger. Without faces-dev, two people of insightface's ``t1.jpg`` are
+enrolled and walk past instead. Each part runs only on an empty table, so real data is
+never touched; the system works without any of it.
 """
 
 from __future__ import annotations
@@ -10,11 +12,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from accounts.audit import AuditContext, record_create
+from cameras.models import Camera, Direction
+from cameras.testing.video import face_crops, ffmpeg_path, make_test_video
+from faces import testing
+from faces.engine import decode_image, get_engine
+from faces.enrolment import enrol
 from faces.models import Person
+
+#: faces-dev probe photos (one face each) that walk past the demo camera.
+DEMO_PROBES = ("obama1.jpg", "johnsnow_test1.jpg", "alex_lacamoire1.jpg")
 
 
 def demo_faces_dir() -> Path:
@@ -22,16 +35,67 @@ def demo_faces_dir() -> Path:
     return Path(os.environ.get("PRESENCE_DEMO_FACES", default))
 
 
+def portrait(image: np.ndarray, margin: float = 1.7, face_width: int = 120) -> np.ndarray:
+    """The largest face of ``image``, cropped with a margin and scaled like a door camera."""
+    import cv2
+
+    face = max(get_engine().detect(image), key=lambda f: f.area)
+    x, y, w, h = face.bbox
+    cx, cy, half = x + w / 2, y + h / 2, max(w, h) * margin / 2
+    top, left = max(0, round(cy - half)), max(0, round(cx - half))
+    crop = image[top : round(cy + half), left : round(cx + half)]
+    return cv2.resize(crop, None, fx=face_width / w, fy=face_width / w)
+
+
 class Command(BaseCommand):
-    help = "Enrol demo people on an empty database (embedded run)."
+    help = "Enrol demo people and add a demo camera on an empty database (embedded run)."
 
     def handle(self, *args, **options):
-        if Person.objects.exists():
-            self.stdout.write("Demo data: people already exist, nothing to seed.")
-            return
         folder = demo_faces_dir()
-        if not folder.is_dir():
-            self.stdout.write(f"Demo data: {folder} not found, no demo people.")
+        walkers = self._seed_people(folder)
+        self._seed_camera(walkers)
+
+    def _seed_people(self, folder: Path) -> list[np.ndarray] | None:
+        if Person.objects.exists():
+            self.stdout.write("Demo data: people already exist, none added.")
+            return None
+        if folder.is_dir():
+            self.stdout.write(f"Demo data: enrolling people from {folder}")
+            call_command("import_faces", str(folder), "--create", "--consent", stdout=self.stdout)
+            probes = folder.parent / "probe"
+            return [portrait(decode_image((probes / name).read_bytes())) for name in DEMO_PROBES]
+        self.stdout.write("Demo data: faces-dev not found; enrolling two people of t1.jpg")
+        self._enrol_t1_people()
+        return face_crops()
+
+    def _enrol_t1_people(self) -> None:
+        from cameras.testing.video import T1_FACES
+
+        image = testing.scaled(testing.t1(), 2.0)
+        faces = get_engine().detect(image)
+        for letter, t1_face in zip("AB", T1_FACES, strict=False):
+            cx, cy = t1_face.center
+            person = Person.objects.create(
+                employee_code=f"DEMO-{letter}",
+                full_name=f"Demo person {letter}",
+                consent_at=timezone.now(),
+            )
+            record_create(person, AuditContext())
+            index = testing.nearest((cx * 2, cy * 2), [f.bbox for f in faces])
+            enrol(person, image, context=AuditContext(), face_index=index)
+
+    def _seed_camera(self, walkers: list[np.ndarray] | None) -> None:
+        if Camera.objects.exists() or walkers is None:
             return
-        self.stdout.write(f"Demo data: enrolling people from {folder}")
-        call_command("import_faces", str(folder), "--create", "--consent", stdout=self.stdout)
+        stranger = face_crops()[-1]
+        path = Path(settings.CAMERA_FILE_ROOT) / "demo-door.mp4"
+        encoder = "ffmpeg" if ffmpeg_path() else "opencv"
+        make_test_video(path, seconds=24, people=[*walkers, stranger], encoder=encoder)
+        camera = Camera.objects.create(
+            name="Demo door",
+            source_url=f"file://{path.resolve()}",
+            location="Main entrance (generated video)",
+            direction=Direction.ENTRY,
+        )
+        record_create(camera, AuditContext())
+        self.stdout.write(f"Demo data: camera {camera.name!r} plays {path}")
