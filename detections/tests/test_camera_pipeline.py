@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.audit import AuditContext
-from cameras.models import Camera, CameraStatus
+from cameras.models import Camera
 from cameras.supervisor import Supervisor
 from cameras.testing.servers import RtspServer
 from cameras.testing.video import T1_FACES
