@@ -12,6 +12,10 @@ from django.db import models
 from django.forms.models import model_to_dict
 
 ACTIONS = ("list", "retrieve", "create", "update", "delete")
+ALL_OK = {"list": 200, "retrieve": 200, "create": 201, "update": 200, "delete": 204}
+READ_ONLY = {"list": 200, "retrieve": 200, "create": 403, "update": 403, "delete": 403}
+FORBIDDEN = dict.fromkeys(ACTIONS, 403)
+UNAUTHENTICATED = dict.fromkeys(ACTIONS, 401)
 
 
 @dataclass

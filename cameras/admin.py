@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -13,8 +12,9 @@ from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin
 from cameras.models import Camera, CameraStatus
+from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
 from cameras.snapshots import latest_snapshot
-from cameras.sources import SourceError, split_credentials, validate_source_url
+from cameras.sources import SourceError
 from cameras.streams.probe import probe_source
 
 STATUS_COLOURS = {
@@ -53,21 +53,12 @@ class CameraForm(forms.ModelForm):
 
     def clean_source_url(self) -> str:
         try:
-            return validate_source_url(
-                self.cleaned_data["source_url"], file_root=settings.CAMERA_FILE_ROOT
-            )
+            return clean_source(self.cleaned_data["source_url"])
         except SourceError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
     def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("source_url"):
-            url, username, password = split_credentials(cleaned["source_url"])
-            cleaned["source_url"] = url
-            if username and not cleaned.get("username"):
-                cleaned["username"] = username
-            if password and not cleaned.get("password"):
-                cleaned["password"] = password
+        cleaned = move_credentials(super().clean())
         if cleaned.get("clear_password"):
             cleaned["password"] = ""
         elif not cleaned.get("password") and self.instance.pk:
@@ -77,10 +68,7 @@ class CameraForm(forms.ModelForm):
     def save(self, commit=True):
         camera = super().save(commit=False)
         camera.password = self.cleaned_data.get("password", "")
-        if not camera.enabled:
-            camera.status = CameraStatus.DISABLED
-        elif camera.status == CameraStatus.DISABLED:
-            camera.status = CameraStatus.OFFLINE
+        camera.status = status_after_edit(camera.enabled, camera.status) or camera.status
         if commit:
             camera.save()
         return camera
@@ -92,39 +80,20 @@ class CameraAdmin(AuditedModelAdmin):
     list_display = ("name", "location", "direction", "status_badge", "last_frame_at", "fps")
     list_filter = ("status", "direction", "enabled")
     search_fields = ("name", "location")
-    readonly_fields = (
+    status_section = (
         "snapshot",
         "status_badge",
-        "last_frame_at",
-        "fps",
-        "width",
-        "height",
-        "reconnects_last_hour",
+        *(f for f in STATUS_FIELDS if f not in ("status", "last_error")),
         "error",
         "lease_owner",
         "lease_expires_at",
     )
+    readonly_fields = status_section
     fieldsets = (
         (None, {"fields": ("name", "location", "direction", "enabled")}),
         ("Source", {"fields": ("source_url", "username", "password", "clear_password")}),
         ("Analysis", {"fields": ("analysis_fps", "detection_width", "min_face_size", "roi")}),
-        (
-            "Status",
-            {
-                "fields": (
-                    "snapshot",
-                    "status_badge",
-                    "last_frame_at",
-                    "fps",
-                    "width",
-                    "height",
-                    "reconnects_last_hour",
-                    "error",
-                    "lease_owner",
-                    "lease_expires_at",
-                )
-            },
-        ),
+        ("Status", {"fields": status_section}),
     )
     actions = ["test_sources"]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from rest_framework import serializers
 
-from cameras.models import Camera, CameraStatus
-from cameras.sources import SourceError, mask_url, split_credentials, validate_source_url
+from cameras.models import Camera
+from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
+from cameras.sources import SourceError, mask_url
 
 
 class CameraRefSerializer(serializers.ModelSerializer):
@@ -65,27 +65,11 @@ class CameraSerializer(serializers.ModelSerializer):
             "detection_width",
             "min_face_size",
             "roi",
-            "status",
-            "last_frame_at",
-            "fps",
-            "last_error",
-            "reconnects_last_hour",
-            "width",
-            "height",
+            *STATUS_FIELDS,
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "status",
-            "last_frame_at",
-            "fps",
-            "last_error",
-            "reconnects_last_hour",
-            "width",
-            "height",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = [*STATUS_FIELDS, "created_at", "updated_at"]
 
     def get_has_credentials(self, camera: Camera) -> bool:
         return bool(camera.username or camera.password)
@@ -98,27 +82,17 @@ class CameraSerializer(serializers.ModelSerializer):
 
     def validate_source_url(self, value: str) -> str:
         try:
-            return validate_source_url(value, file_root=settings.CAMERA_FILE_ROOT)
+            return clean_source(value)
         except SourceError as exc:
             raise serializers.ValidationError(str(exc)) from exc
 
     def validate(self, attrs: dict) -> dict:
-        if "source_url" in attrs:
-            url, username, password = split_credentials(attrs["source_url"])
-            attrs["source_url"] = url
-            if username is not None and "username" not in attrs:
-                attrs["username"] = username
-            if password is not None and "password" not in attrs:
-                attrs["password"] = password
-        if "enabled" in attrs:
-            enabled = attrs["enabled"]
-            current = self.instance.status if self.instance else CameraStatus.OFFLINE
-            if not enabled:
-                attrs["status"] = CameraStatus.DISABLED
-            elif current == CameraStatus.DISABLED:
-                attrs["status"] = CameraStatus.OFFLINE
-        elif self.instance is None:
-            attrs["status"] = CameraStatus.OFFLINE
+        move_credentials(attrs)
+        if "enabled" in attrs or self.instance is None:
+            current = self.instance.status if self.instance else None
+            status = status_after_edit(attrs.get("enabled", True), current)
+            if status is not None:
+                attrs["status"] = status
         return attrs
 
 

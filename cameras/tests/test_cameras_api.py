@@ -8,15 +8,18 @@ from django.db import connection
 
 from accounts.models import AuditLog
 from accounts.roles import Role
-from accounts.testing import CrudEndpoint, check_role_matrix
+from accounts.testing import (
+    ALL_OK,
+    READ_ONLY,
+    UNAUTHENTICATED,
+    CrudEndpoint,
+    check_role_matrix,
+)
 from cameras.models import Camera, CameraStatus
 from cameras.snapshots import store_snapshot
 
 pytestmark = pytest.mark.django_db
 _names = itertools.count()
-
-ALL_OK = {"list": 200, "retrieve": 200, "create": 201, "update": 200, "delete": 204}
-READ_ONLY = {"list": 200, "retrieve": 200, "create": 403, "update": 403, "delete": 403}
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +48,7 @@ def test_cameras_role_matrix(api):
             Role.OPERATOR: ALL_OK,
             Role.HR_MANAGER: READ_ONLY,
             Role.VIEWER: READ_ONLY,
-            "anonymous": dict.fromkeys(ALL_OK, 401),
+            "anonymous": UNAUTHENTICATED,
         },
     )
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,14 +17,13 @@ from django.db import connection
 
 from cameras.models import Camera, CameraStatus
 from cameras.signals import camera_status_changed
-from cameras.supervisor import Supervisor
 from cameras.tasks import mark_stale_cameras_offline
 from cameras.testing.servers import RtspServer, SilentTcpServer
+from cameras.testing.supervisor import FAST_READER, RunningSupervisor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST_READER = {"open_timeout": 3.0, "read_timeout": 3.0, "stall_timeout": 3.0, "backoff_max": 1.0}
 
 
 class CountingHandler:
@@ -48,21 +46,8 @@ def _reset_counts():
     CountingHandler.frames = Counter()
 
 
-class Running:
-    def __init__(self, **options) -> None:
-        options.setdefault("reader_options", FAST_READER)
-        options.setdefault("poll_seconds", 0.3)
-        self.supervisor = Supervisor(handler_factory=CountingHandler, **options)
-        self.thread = threading.Thread(target=self.supervisor.run_forever, daemon=True)
-
-    def __enter__(self) -> Supervisor:
-        self.thread.start()
-        return self.supervisor
-
-    def __exit__(self, *exc) -> None:
-        self.supervisor.stop()
-        self.thread.join(20)
-        assert not self.thread.is_alive()
+def Running(**options) -> RunningSupervisor:
+    return RunningSupervisor(handler_factory=CountingHandler, **options)
 
 
 def wait_for(predicate, timeout: float, step: float = 0.2):

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -66,13 +68,8 @@ def test_bad_boolean_is_a_clear_error():
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, settings, monkeypatch):
-    from django.core.management import call_command
-
-    from cameras.models import Camera
-    from faces import testing
-    from faces.models import FaceSample, Person
-
+@pytest.fixture
+def demo_storage(tmp_path, settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -81,6 +78,15 @@ def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, settings, 
         },
     }
     settings.CAMERA_FILE_ROOT = tmp_path / "videos"
+
+
+def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, demo_storage, monkeypatch):
+    from django.core.management import call_command
+
+    from cameras.models import Camera
+    from faces import testing
+    from faces.models import FaceSample, Person
+
     enroll = tmp_path / "faces-dev" / "enroll" / "eileen_collins"
     enroll.mkdir(parents=True)
     probe = tmp_path / "faces-dev" / "probe"
@@ -99,20 +105,12 @@ def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, settings, 
     assert video.exists() and camera.source_url == f"file://{video.resolve()}"
 
 
-def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, settings, monkeypatch):
+def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, demo_storage, monkeypatch):
     from django.core.management import call_command
 
     from cameras.models import Camera
     from faces.models import Person
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
-    settings.CAMERA_FILE_ROOT = tmp_path / "videos"
     monkeypatch.setenv("PRESENCE_DEMO_FACES", str(tmp_path / "missing"))
     call_command("seed_demo")
     assert sorted(Person.objects.values_list("employee_code", flat=True)) == ["DEMO-A", "DEMO-B"]

@@ -7,7 +7,6 @@ other, then a stranger (the astronaut). Both t1 people are enrolled from t1.jpg 
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -18,8 +17,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.audit import AuditContext
 from cameras.models import Camera
-from cameras.supervisor import Supervisor
 from cameras.testing.servers import RtspServer
+from cameras.testing.supervisor import RunningSupervisor
 from cameras.testing.video import T1_FACES
 from config.asgi import application
 from detections.models import Detection
@@ -31,8 +30,6 @@ from faces.models import Person
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 ORIGIN = [(b"origin", b"http://localhost:5173")]
-#: Readers' fault timeouts, shortened so outages show within seconds in tests.
-FAST_READER = {"open_timeout": 4.0, "read_timeout": 3.0, "stall_timeout": 4.0, "backoff_max": 2.0}
 
 
 def enrol_video_people() -> list[Person]:
@@ -64,23 +61,6 @@ def camera_root(settings, scene_video):
     return scene_video.path.parent
 
 
-class RunningSupervisor:
-    """A supervisor in a thread, as ``run_cameras`` or the embedded server runs it."""
-
-    def __init__(self, **options) -> None:
-        self.supervisor = Supervisor(poll_seconds=0.5, reader_options=FAST_READER, **options)
-        self.thread = threading.Thread(target=self.supervisor.run_forever, daemon=True)
-
-    def __enter__(self) -> Supervisor:
-        self.thread.start()
-        return self.supervisor
-
-    def __exit__(self, *exc) -> None:
-        self.supervisor.stop()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "the supervisor did not stop"
-
-
 async def collect(communicator, seconds: float) -> list[dict]:
     """Every message for ``seconds``. (A receive timeout would cancel the consumer, so
     wait with ``receive_nothing`` and read only what has arrived.)"""
@@ -97,7 +77,7 @@ async def watch_one_pass(source_url: str, viewer, seconds: float):
         application, f"/ws/v1/live/?token={AccessToken.for_user(viewer)}", headers=ORIGIN
     )
     assert (await communicator.connect())[0]
-    with RunningSupervisor():
+    with RunningSupervisor(poll_seconds=0.5):
         messages = await collect(communicator, seconds)
     messages += await collect(communicator, 1.0)  # the events of the final flush
     await communicator.disconnect()

@@ -9,7 +9,13 @@ from django.core.management.base import CommandError
 
 from accounts.models import AuditLog
 from accounts.roles import Role
-from accounts.testing import CrudEndpoint, check_role_matrix
+from accounts.testing import (
+    ALL_OK,
+    READ_ONLY,
+    UNAUTHENTICATED,
+    CrudEndpoint,
+    check_role_matrix,
+)
 from faces import testing
 from faces.engine import get_engine
 from faces.gallery import Gallery
@@ -20,9 +26,6 @@ pytestmark = pytest.mark.django_db
 # File removal and gallery version bumps happen on commit, so these tests really commit.
 COMMITS = pytest.mark.django_db(transaction=True)
 _codes = itertools.count()
-
-ALL_OK = {"list": 200, "retrieve": 200, "create": 201, "update": 200, "delete": 204}
-READ_ONLY = {"list": 200, "retrieve": 200, "create": 403, "update": 403, "delete": 403}
 
 
 def good_photo() -> bytes:
@@ -45,7 +48,7 @@ def test_people_role_matrix(api):
             Role.HR_MANAGER: ALL_OK,
             Role.OPERATOR: READ_ONLY,
             Role.VIEWER: READ_ONLY,
-            "anonymous": dict.fromkeys(ALL_OK, 401),
+            "anonymous": UNAUTHENTICATED,
         },
     )
 
