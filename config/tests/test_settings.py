@@ -57,7 +57,7 @@ def test_production_switches(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        '[false, "django.core.cache.backends.redis.RedisCache", '
+        '[false, "config.cache.SharedPoolRedisCache", '
         '"channels_redis.core.RedisChannelLayer", false, "storages.backends.s3.S3Storage"]'
     )
 

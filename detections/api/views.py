@@ -18,7 +18,7 @@ from accounts.roles import ALL_ROLES, STAFF, RoleRules
 from cameras.models import Camera
 from config.api.errors import ApiError
 from config.api.filters import TimeRangeFilterSet
-from config.api.pagination import StrictPageNumberPagination
+from config.api.pagination import LargeTablePagination
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -44,9 +44,9 @@ class DetectionCursorPagination(CursorPagination):
     max_page_size = 200
 
 
-class PageOrCursorPagination(StrictPageNumberPagination):
-    """Page numbers as everywhere, or ``?cursor=`` (empty to start) for deep scrolling
-    through a very large table, where counting and offsets get slow."""
+class PageOrCursorPagination(LargeTablePagination):
+    """Page numbers as everywhere (with an estimated count when unfiltered and huge), or
+    ``?cursor=`` (empty to start) for deep scrolling, where offsets get slow."""
 
     def _cursor(self, request) -> bool:
         return "cursor" in request.query_params
