@@ -72,12 +72,17 @@ class CameraSerializer(serializers.ModelSerializer):
         read_only_fields = [*STATUS_FIELDS, "created_at", "updated_at"]
 
     def get_has_credentials(self, camera: Camera) -> bool:
-        return bool(camera.username or camera.password)
+        has_password = getattr(camera, "has_password", None)
+        if has_password is None:
+            has_password = bool(camera.password)
+        return bool(camera.username or has_password)
 
     def to_representation(self, camera: Camera) -> dict:
+        """The stored error was redacted by its writer (the supervisor); masking URLs in
+        it again costs nothing and needs no decryption of the password."""
         data = super().to_representation(camera)
         data["source_url"] = mask_url(camera.source_url)
-        data["last_error"] = camera.redact(camera.last_error)
+        data["last_error"] = mask_url(camera.last_error) if camera.last_error else ""
         return data
 
     def validate_source_url(self, value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -37,7 +38,10 @@ class CameraViewSet(AuditedModelViewSet):
         write=CAMERA_MANAGERS,
         actions={"snapshot": ALL_ROLES, "test": CAMERA_MANAGERS},
     )
-    queryset = Camera.objects.all()
+    # Lists need no password: deferring it saves decrypting one per camera per poll.
+    queryset = Camera.objects.defer("password").annotate(
+        has_password=ExpressionWrapper(~Q(password=""), output_field=BooleanField())
+    )
     serializer_class = CameraSerializer
     filterset_class = CameraFilter
     search_fields = ["name", "location"]
