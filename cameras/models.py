@@ -9,8 +9,10 @@ notice configuration changes.
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
 
 from accounts.crypto import EncryptedTextField
 
@@ -103,3 +105,21 @@ class Camera(models.Model):
         if self.username or self.password:
             url = with_credentials(url, self.username or "", self.password or "")
         return open_target(url)
+
+
+LIST_VERSION_KEY = "cameras:list-version"
+
+
+def list_cache_version() -> int:
+    return cache.get_or_set(LIST_VERSION_KEY, 1, timeout=None)
+
+
+def _bump_list_version(**_kwargs) -> None:
+    try:
+        cache.incr(LIST_VERSION_KEY)
+    except ValueError:
+        cache.set(LIST_VERSION_KEY, 1, timeout=None)
+
+
+post_save.connect(_bump_list_version, sender=Camera, dispatch_uid="cameras-list-save")
+post_delete.connect(_bump_list_version, sender=Camera, dispatch_uid="cameras-list-delete")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
@@ -13,12 +14,13 @@ from rest_framework.response import Response
 from accounts.api.viewsets import AuditedModelViewSet
 from accounts.roles import ALL_ROLES, CAMERA_MANAGERS, RoleRules
 from cameras.api.serializers import CameraSerializer, ProbeResultSerializer
-from cameras.models import Camera, CameraStatus, Direction
+from cameras.models import Camera, CameraStatus, Direction, list_cache_version
 from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
 
 PROBE_TIMEOUT_SECONDS = 10.0
+LIST_CACHE_SECONDS = 1.0
 
 
 class CameraFilter(django_filters.FilterSet):
@@ -47,6 +49,17 @@ class CameraViewSet(AuditedModelViewSet):
     search_fields = ["name", "location"]
     ordering_fields = ["name", "status", "last_frame_at", "id"]
     ordering = ["name", "id"]
+
+    def list(self, request, *args, **kwargs):
+        """The frontend polls this every few seconds from every open screen: the page is
+        kept for ``LIST_CACHE_SECONDS``. Edits clear it at once (``list_cache_version``);
+        supervisor heartbeats do not, so statuses lag by at most that long."""
+        key = f"cameras:list:{list_cache_version()}:{request.get_full_path()}"
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, timeout=LIST_CACHE_SECONDS)
+        return Response(data)
 
     @extend_schema(responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import time
 
 import pytest
 from django.db import connection
@@ -195,3 +196,16 @@ def test_list_is_cheap(api, django_assert_max_num_queries):
         Camera.objects.create(name=f"c{i}", source_url="rtsp://10.0.0.1/s")
     with django_assert_max_num_queries(3):
         assert api["viewer"].get("/api/v1/cameras?page_size=100").json()["count"] == 30
+
+
+def test_list_is_cached_briefly_and_edits_show_at_once(api, django_assert_max_num_queries):
+    camera = Camera.objects.create(name="Cached", source_url="rtsp://10.0.0.3/s")
+    client = api["viewer"]
+    assert client.get("/api/v1/cameras").json()["results"][0]["location"] == ""
+    with django_assert_max_num_queries(1):  # the token's user; the page itself is cached
+        client.get("/api/v1/cameras")
+    api["operator"].patch(f"/api/v1/cameras/{camera.pk}", {"location": "Hall"}, format="json")
+    assert client.get("/api/v1/cameras").json()["results"][0]["location"] == "Hall"
+    Camera.objects.filter(pk=camera.pk).update(status=CameraStatus.ONLINE)  # a heartbeat
+    time.sleep(1.1)
+    assert client.get("/api/v1/cameras").json()["results"][0]["status"] == "online"
