@@ -50,7 +50,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 check-migrations: $(DEV_STAMP)
-	SECRET_KEY=check-migrations-only $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

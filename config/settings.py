@@ -22,8 +22,10 @@ VAR_DIR = Path(env_str("PRESENCE_VAR_DIR", str(BASE_DIR / "var")))
 
 # --- Core -------------------------------------------------------------------------------
 DEVELOPMENT_SECRET_KEY = "presence-development-only-secret-key-do-not-use-in-production"  # noqa: S105
-DEBUG = env_bool("DEBUG", False)
+# Without a SECRET_KEY this is a development checkout, so DEBUG defaults on and a bare
+# `manage.py` works; with one, DEBUG defaults off. DEBUG=0 without a key is refused.
 SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+DEBUG = env_bool("DEBUG", SECRET_KEY == DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
         "Refusing to start with DEBUG off and the development SECRET_KEY: "

@@ -36,6 +36,15 @@ def test_refuses_debug_off_with_development_key():
     assert "development SECRET_KEY" in result.stderr
 
 
+def test_debug_follows_the_secret_key_unless_given():
+    bare = load_settings()
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout.startswith("[true,")
+    production = load_settings(SECRET_KEY="a-real-production-secret-0123456789")
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.startswith("[false,")
+
+
 def test_embedded_defaults():
     result = load_settings(DEBUG="1")
     assert result.returncode == 0, result.stderr
