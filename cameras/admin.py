@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -16,6 +16,7 @@ from cameras.services import STATUS_FIELDS, clean_source, move_credentials, stat
 from cameras.snapshots import latest_snapshot
 from cameras.sources import SourceError
 from cameras.streams.probe import probe_source
+from config.private_files import private_jpeg
 
 STATUS_COLOURS = {
     CameraStatus.ONLINE: "#1a7f37",
@@ -130,9 +131,7 @@ class CameraAdmin(AuditedModelAdmin):
         jpeg = latest_snapshot(camera.pk)
         if jpeg is None:
             raise Http404("No recent frame")
-        response = HttpResponse(jpeg, content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_jpeg(jpeg)
 
     @admin.action(description="Test the source (within 10 s)")
     def test_sources(self, request, queryset):

@@ -6,13 +6,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, admin_context
 from config.api.errors import ApiError
+from config.private_files import private_jpeg
 from detections.assignment import assign_group
 from detections.models import Detection, UnknownFace
 
@@ -73,9 +74,7 @@ class DetectionAdmin(AuditedModelAdmin):
         detection = get_object_or_404(Detection, pk=pk)
         if not detection.face_crop:
             raise Http404("No face image")
-        response = FileResponse(detection.face_crop.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_jpeg(detection.face_crop)
 
 
 class UnknownFaceForm(forms.ModelForm):

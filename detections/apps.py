@@ -1,6 +1,14 @@
 from django.apps import AppConfig
 
 
+def detection_handler(camera):
+    """Imported on first use: the pipeline pulls in scipy and the face engine, which only
+    camera supervisors need, not every web request or management command."""
+    from detections.camera_handler import DetectionHandler
+
+    return DetectionHandler(camera)
+
+
 class DetectionsConfig(AppConfig):
     """The recognition pipeline, tracks, detections, snapshots, the live cache and the
     WebSocket."""
@@ -11,7 +19,6 @@ class DetectionsConfig(AppConfig):
     def ready(self) -> None:
         from cameras.supervisor import register_frame_handler
         from detections import receivers
-        from detections.camera_handler import DetectionHandler
 
         receivers.connect()
-        register_frame_handler(DetectionHandler)
+        register_frame_handler(detection_handler)

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,6 +13,7 @@ from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
 from config.api.errors import ApiError
+from config.private_files import private_jpeg
 from faces import services
 from faces.enrolment import enrol
 from faces.erasure import erase_person
@@ -220,9 +220,7 @@ class FaceSampleAdmin(AuditedModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         sample = get_object_or_404(FaceSample, pk=pk)
-        response = FileResponse(sample.image.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_jpeg(sample.image)
 
 
 @admin.register(ReembedJob)

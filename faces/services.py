@@ -29,6 +29,7 @@ def identify(image_bgr: np.ndarray, k: int = 5) -> list[IdentifiedFace]:
 class Verification:
     score: float
     match: bool
+    threshold: float
     face_count: int
     bbox: list[float]
 
@@ -58,6 +59,7 @@ def verify(image_bgr: np.ndarray, person: Person, face_index: int | None = None)
     return Verification(
         score=score,
         match=score >= gallery.thresholds.match,
+        threshold=gallery.thresholds.match,
         face_count=len(faces),
         bbox=[round(v, 2) for v in face.bbox],
     )

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -177,7 +176,3 @@ def test_password_change(viewer):
     row = AuditLog.objects.get(object_type="accounts.user", object_id=str(viewer.pk))
     assert row.changes == {"password": {"old": "********", "new": "********"}}
     assert "brand-new-secret-42" not in str(row.changes)
-
-
-def test_signing_key_is_the_configured_one():
-    assert settings.SIMPLE_JWT["SIGNING_KEY"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters
 from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -18,6 +17,7 @@ from cameras.models import Camera, CameraStatus, Direction, list_cache_version
 from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
+from config.private_files import private_jpeg
 
 PROBE_TIMEOUT_SECONDS = 10.0
 LIST_CACHE_SECONDS = 1.0
@@ -72,9 +72,7 @@ class CameraViewSet(AuditedModelViewSet):
                 code="no_snapshot",
                 status_code=status.HTTP_404_NOT_FOUND,
             )
-        response = HttpResponse(jpeg, content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_jpeg(jpeg)
 
     @extend_schema(request=None, responses={200: ProbeResultSerializer})
     @action(detail=True, methods=["post"])

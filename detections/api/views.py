@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Max
-from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -19,6 +18,7 @@ from cameras.models import Camera
 from config.api.errors import ApiError
 from config.api.filters import TimeRangeFilterSet
 from config.api.pagination import LargeTablePagination
+from config.private_files import private_jpeg
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -89,9 +89,7 @@ class DetectionFilter(TimeRangeFilterSet):
 def _stream(field_file, missing: str):
     if not field_file:
         raise ApiError(missing, code="no_image", status_code=404)
-    response = FileResponse(field_file.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_jpeg(field_file)
 
 
 class DetectionViewSet(ReadOnlyViewSet):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -17,6 +15,7 @@ from rest_framework.views import APIView
 from accounts import audit
 from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet, RoleScopedMixin
 from accounts.roles import ALL_ROLES, PEOPLE_MANAGERS, RoleRules
+from config.private_files import private_jpeg
 from faces import services
 from faces.api.serializers import (
     DepartmentSerializer,
@@ -30,6 +29,7 @@ from faces.api.serializers import (
     VerifyRequestSerializer,
     VerifyResponseSerializer,
 )
+from faces.engine import get_engine
 from faces.enrolment import enrol
 from faces.erasure import erase_person
 from faces.images import decode_or_reject, read_upload
@@ -121,11 +121,7 @@ class PersonViewSet(AuditedModelViewSet):
     @action(detail=True, methods=["delete"], url_path=r"faces/(?P<face_id>[0-9]+)")
     def delete_face(self, request, pk=None, face_id=None):
         person = self.get_object()
-        sample = get_object_or_404(FaceSample, pk=face_id, person=person)
-        before = audit.snapshot(sample)
-        with transaction.atomic():
-            sample.delete()
-            audit.record_delete(sample, before, face_id, audit.AuditContext.from_request(request))
+        self.perform_destroy(get_object_or_404(FaceSample, pk=face_id, person=person))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "image/jpeg"): bytes})
@@ -137,9 +133,7 @@ class PersonViewSet(AuditedModelViewSet):
     )
     def face_image(self, request, pk=None, face_id=None):
         sample = get_object_or_404(FaceSample, pk=face_id, person_id=self.get_object().pk)
-        response = FileResponse(sample.image.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_jpeg(sample.image)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
@@ -189,7 +183,7 @@ class IdentifyView(RoleScopedMixin, APIView):
             }
             for r in results
         ]
-        return Response({"faces": faces, "model_key": services.current_gallery().model_key})
+        return Response({"faces": faces, "model_key": get_engine().model_key})
 
 
 class VerifyView(RoleScopedMixin, APIView):
@@ -214,7 +208,7 @@ class VerifyView(RoleScopedMixin, APIView):
                 "person": PersonRefSerializer(person).data,
                 "score": round(result.score, 4),
                 "match": result.match,
-                "threshold": services.current_gallery().thresholds.match,
+                "threshold": result.threshold,
                 "bbox": result.bbox,
                 "face_count": result.face_count,
             }
