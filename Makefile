@@ -8,7 +8,7 @@ PORT ?= 8000
 BASE_STAMP := $(VENV)/.installed-base
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format check-migrations install install-dev clean
+.PHONY: run test lint format check-migrations check-deploy install install-dev system-packages-run system-packages-test env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,19 @@ install: $(BASE_STAMP)
 
 install-dev: $(DEV_STAMP)
 
+## Debian packages beyond Python: installed when root with apt-get, else the exact command.
+system-packages-run:
+	bash .ci/system-packages run
+
+system-packages-test:
+	bash .ci/system-packages test
+
 ## Start the embedded system on http://localhost:8000 (SQLite, in-memory layers, local media).
+## PRESENCE_EMBEDDED lets it make its own SECRET_KEY once, kept in var/secret-key.
 run: export DEBUG ?= 1
 run: export PRESENCE_SERVER = 1
-run: $(BASE_STAMP)
+run: export PRESENCE_EMBEDDED = 1
+run: system-packages-run $(BASE_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap
@@ -38,7 +47,7 @@ run: $(BASE_STAMP)
 	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
 
 ## Run the whole test suite (against DATABASE_URL and REDIS_URL when they are set).
-test: $(DEV_STAMP)
+test: system-packages-test $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -49,8 +58,18 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+check-migrations: export PRESENCE_EMBEDDED ?= 1
 check-migrations: $(DEV_STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## Django's deployment checks as production runs (DEBUG off, a real key): must be clean.
+check-deploy: $(BASE_STAMP)
+	DEBUG=0 SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## Write .env for `docker compose up` with random secrets (never overwrites an existing one).
+env:
+	@bash .ci/make-env .env
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -28,6 +29,7 @@ def setup_django() -> None:
         sys.path.insert(0, str(REPO_ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "1"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))  # a throw-away run
     os.environ["DATABASE_URL"] = "sqlite://:memory:"
     os.environ.pop("REDIS_URL", None)
     import django

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -41,6 +42,7 @@ def setup_django(workdir: Path) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="1",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64),
         PRESENCE_VAR_DIR=str(workdir / "var"),
         MEDIA_ROOT=str(workdir / "media"),
         CAMERA_FILE_ROOT=str(workdir / "videos"),

@@ -12,25 +12,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.periodic import beat_schedule
+from config.secret_key import resolve_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PRESENCE_VAR_DIR", str(BASE_DIR / "var")))
 
 # --- Core -------------------------------------------------------------------------------
-DEVELOPMENT_SECRET_KEY = "presence-development-only-secret-key-do-not-use-in-production"  # noqa: S105
-# Without a SECRET_KEY this is a development checkout, so DEBUG defaults on and a bare
-# `manage.py` works; with one, DEBUG defaults off. DEBUG=0 without a key is refused.
-SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
-DEBUG = env_bool("DEBUG", SECRET_KEY == DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "Refusing to start with DEBUG off and the development SECRET_KEY: "
-        "set SECRET_KEY (or SECRET_KEY_FILE), or DEBUG=1 for a development run."
-    )
+# No default key (config.secret_key): production gives one, and only the embedded run
+# (`make run` sets PRESENCE_EMBEDDED=1) makes its own under var/. DEBUG is off unless asked.
+EMBEDDED = env_bool("PRESENCE_EMBEDDED", False)
+SECRET_KEY = resolve_secret_key(env_str("SECRET_KEY"), embedded=EMBEDDED, var_dir=VAR_DIR)
+DEBUG = env_bool("DEBUG", False)
 # Fernet keys for credentials at rest, newest first; derived from SECRET_KEY when empty.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
@@ -39,6 +34,19 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS: on by default outside DEBUG, so `manage.py check --deploy` is clean. Production
+# serves TLS at a proxy; SECURE_SSL_REDIRECT=0 is for a trial over plain HTTP, and then
+# cookies are not marked secure either (a browser would not send them back).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/"]  # container healthchecks speak plain HTTP
+SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
+CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "daphne",

@@ -10,43 +10,92 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "REDIS_URL"}}
+STRONG_KEY = "a-real-production-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+SUMMARY = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps([s.DEBUG, s.CACHES['default']['BACKEND'], "
+    "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, "
+    "s.STORAGES['default']['BACKEND']]))"
+)
+KEY_DIGEST = (
+    "import django, hashlib; django.setup(); from django.conf import settings as s; "
+    "print(hashlib.sha256(s.SECRET_KEY.encode()).hexdigest())"
+)
+SETTING_NAMES = {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "REDIS_URL", "PRESENCE_EMBEDDED"}
+
+
+def _environment(env: dict) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     clean.update(env)
+    return {**clean, "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+
+def load_settings(code: str = SUMMARY, **env) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with exactly ``env`` on top."""
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, json; django.setup(); from django.conf import settings as s; "
-            "print(json.dumps([s.DEBUG, s.CACHES['default']['BACKEND'], "
-            "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, "
-            "s.STORAGES['default']['BACKEND']]))",
-        ],
+        [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env=_environment(env),
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
-def test_refuses_debug_off_with_development_key():
-    result = load_settings(DEBUG="0")
+@pytest.mark.parametrize("debug", [None, "0", "1"])
+def test_refuses_to_start_without_a_secret_key(debug):
+    env = {} if debug is None else {"DEBUG": debug}
+    result = load_settings(**env)
     assert result.returncode != 0
-    assert "development SECRET_KEY" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "make env" in result.stderr
 
 
-def test_debug_follows_the_secret_key_unless_given():
-    bare = load_settings()
-    assert bare.returncode == 0, bare.stderr
-    assert bare.stdout.startswith("[true,")
-    production = load_settings(SECRET_KEY="a-real-production-secret-0123456789")
+@pytest.mark.parametrize(
+    "key", ["short-key", "change-me-to-a-long-random-string-0123456789-abcdefghij", "a" * 80]
+)
+def test_refuses_a_weak_or_placeholder_key(key):
+    result = load_settings(SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_debug_is_off_unless_asked():
+    production = load_settings(SECRET_KEY=STRONG_KEY)
     assert production.returncode == 0, production.stderr
     assert production.stdout.startswith("[false,")
+    debug = load_settings(SECRET_KEY=STRONG_KEY, DEBUG="1")
+    assert debug.stdout.startswith("[true,")
 
 
-def test_embedded_defaults():
-    result = load_settings(DEBUG="1")
+def test_embedded_run_makes_its_key_once_and_keeps_it(tmp_path):
+    var = tmp_path / "var"
+    env = {"PRESENCE_EMBEDDED": "1", "PRESENCE_VAR_DIR": str(var)}
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", KEY_DIGEST],
+            cwd=ROOT,
+            env=_environment(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    digests = {start.communicate(timeout=60)[0].strip() for start in starts}
+    assert all(start.returncode == 0 for start in starts)
+    later = load_settings(KEY_DIGEST, **env)
+    assert digests == {later.stdout.strip()}, "every start must agree on one key"
+    key_file = var / "secret-key"
+    assert len(key_file.read_text().strip()) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [path.name for path in var.iterdir()] == ["secret-key"]
+    other = load_settings(KEY_DIGEST, PRESENCE_EMBEDDED="1", PRESENCE_VAR_DIR=str(tmp_path / "b"))
+    assert other.stdout.strip() not in digests, "each installation gets its own random key"
+
+
+def test_embedded_defaults(tmp_path):
+    result = load_settings(DEBUG="1", PRESENCE_EMBEDDED="1", PRESENCE_VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         '[true, "django.core.cache.backends.locmem.LocMemCache", '
@@ -55,9 +104,22 @@ def test_embedded_defaults():
     )
 
 
+def test_deploy_checks_are_clean_in_production():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_environment({"SECRET_KEY": STRONG_KEY, "DEBUG": "0"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
 def test_production_switches(tmp_path):
     secret = tmp_path / "secret"
-    secret.write_text("a-real-production-secret-from-a-file\n")
+    secret.write_text(STRONG_KEY + "-from-a-file\n")
     result = load_settings(
         DEBUG="0",
         SECRET_KEY_FILE=str(secret),
@@ -72,7 +134,7 @@ def test_production_switches(tmp_path):
 
 
 def test_bad_boolean_is_a_clear_error():
-    result = load_settings(DEBUG="maybe")
+    result = load_settings(DEBUG="maybe", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
 
@@ -124,3 +186,13 @@ def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, demo_storage, monkeyp
     call_command("seed_demo")
     assert sorted(Person.objects.values_list("employee_code", flat=True)) == ["DEMO-A", "DEMO-B"]
     assert Camera.objects.count() == 1
+
+
+def test_https_redirect_spares_only_the_healthchecks(client, settings):
+    """Behind SECURE_SSL_REDIRECT, plain HTTP is sent to HTTPS, except container probes."""
+    settings.SECURE_SSL_REDIRECT = True
+    redirected = client.get("/api/v1/auth/me")
+    assert redirected.status_code == 301
+    assert redirected["Location"] == "https://testserver/api/v1/auth/me"
+    assert client.get("/api/v1/health/live").status_code == 200
+    assert client.get("/api/v1/auth/me", secure=True).status_code == 401
