@@ -142,9 +142,18 @@ def _rate(timestamps: list[float]) -> float | None:
 
 
 def _arrival_rate(arrivals: list[tuple[float, float]]) -> float | None:
-    """Frames per second from the frames that had to wait for the camera."""
-    live = [at for at, waited in arrivals if waited > BUFFERED_READ_S]
-    if len(live) < 3:
+    """Frames per second delivered once the camera had to be waited for.
+
+    The burst FFmpeg buffered while opening is skipped (it arrives at once); after it the
+    rate is the frames over the time they took, not the median gap between two frames: a
+    busy machine reads in bursts, and the gaps inside a burst say nothing of the camera.
+    """
+    first_live = next(
+        (index for index, (_, waited) in enumerate(arrivals) if waited > BUFFERED_READ_S), None
+    )
+    if first_live is None or len(arrivals) - first_live < 4:
         return None
-    steps = [b - a for a, b in itertools.pairwise(live)]
-    return plausible_fps(1.0 / statistics.median(steps))
+    span = arrivals[-1][0] - arrivals[first_live][0]
+    if span <= 0:
+        return None
+    return plausible_fps((len(arrivals) - 1 - first_live) / span)
