@@ -21,6 +21,7 @@ connection, and a client tells "get a new token" (4401) from "this page may not 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +34,9 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 logger = logging.getLogger(__name__)
+
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_ORIGIN_REFUSED = 4403
@@ -53,7 +57,7 @@ class Admission:
 
 
 @database_sync_to_async
-def _active_user(user_id):
+def _active_user(user_id: Any) -> Any:
     from accounts.models import User
 
     return User.objects.filter(pk=user_id, is_active=True).first()
@@ -117,20 +121,25 @@ class JWTAuthMiddleware:
     """Sets ``scope["user"]`` and ``scope["token_expires_at"]``, or refuses the connection
     with a close code the client can read (see the module's docstring)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         admission = await admit(scope)
         if admission.refusal is not None:
+            logger.info(
+                "WebSocket refused (%s): origin %r",
+                REASONS[admission.refusal],
+                _header(scope, b"origin"),
+            )
             return await refuse(receive, send, admission.refusal)
         scope = dict(scope, user=admission.user, token_expires_at=admission.expires_at)
         return await self.app(scope, receive, send)
 
 
-async def refuse(receive, send, code: int) -> None:
+async def refuse(receive: Receive, send: Send, code: int) -> None:
     """Accept, then close with ``code``: the only way a close code reaches the client."""
     message = await receive()
     if message["type"] == "websocket.connect":

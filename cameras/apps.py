@@ -12,7 +12,9 @@ class CamerasConfig(AppConfig):
         checks.register(check_allowed_networks)
 
 
-def check_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_allowed_networks(
+    app_configs: object = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """A typo in ``CAMERA_ALLOWED_NETWORKS`` stops the start, rather than every camera save."""
     from django.conf import settings
 

@@ -31,10 +31,11 @@ def clean_source(raw: str) -> str:
     return url
 
 
-def check_before_connect(url: str) -> None:
+def check_before_connect(url: str, *, require_dns: bool = True) -> None:
     """Refuse to open ``url`` unless its host is allowed *now*: DNS may have changed since
-    the URL was saved, so this runs right before each connection."""
-    check_url_address(url, settings.CAMERA_ALLOWED_NETWORKS, require_dns=True)
+    the URL was saved, so this runs right before each connection. ``require_dns=False``
+    lets a name that does not resolve pass (the open then reports it)."""
+    check_url_address(url, settings.CAMERA_ALLOWED_NETWORKS, require_dns=require_dns)
 
 
 def connect_guard(url: str) -> Callable[[], None]:

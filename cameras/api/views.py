@@ -81,7 +81,7 @@ class CameraViewSet(AuditedModelViewSet):
     def test(self, request, pk=None):
         camera = self.get_object()
         try:
-            check_before_connect(camera.source_url)
+            check_before_connect(camera.source_url, require_dns=False)
         except AddressRefused as exc:
             raise address_refused(exc) from exc
         result = probe_source(

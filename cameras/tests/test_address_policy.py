@@ -178,6 +178,15 @@ def test_api_probe_of_a_stored_camera_refuses_without_connecting(api, listener, 
 
 
 @pytest.mark.django_db
+def test_api_probe_of_a_host_that_does_not_resolve_says_so(api):
+    camera = Camera.objects.create(name="Gone", source_url="rtsp://camera.invalid/live")
+    response = api["operator"].post(f"/api/v1/cameras/{camera.pk}/test")
+    assert response.status_code == 200
+    assert response.json()["ok"] is False
+    assert "not found" in response.json()["error"]
+
+
+@pytest.mark.django_db
 def test_the_probe_itself_checks_right_before_opening(listener):
     """Not only the view: the probe's guard refuses too, for a name that resolves to a
     refused address only by the time the probe runs."""
