@@ -12,7 +12,13 @@ from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin
 from cameras.models import Camera, CameraStatus
-from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
+from cameras.services import (
+    STATUS_FIELDS,
+    clean_source,
+    connect_guard,
+    move_credentials,
+    status_after_edit,
+)
 from cameras.snapshots import latest_snapshot
 from cameras.sources import SourceError
 from cameras.streams.probe import probe_source
@@ -59,7 +65,8 @@ class CameraForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
 
     def clean(self):
-        cleaned = move_credentials(super().clean())
+        previous = self.instance.query_secrets if self.instance.pk else None
+        cleaned = move_credentials(super().clean(), previous)
         if cleaned.get("clear_password"):
             cleaned["password"] = ""
         elif not cleaned.get("password") and self.instance.pk:
@@ -69,6 +76,8 @@ class CameraForm(forms.ModelForm):
     def save(self, commit=True):
         camera = super().save(commit=False)
         camera.password = self.cleaned_data.get("password", "")
+        if "url_secrets" in self.cleaned_data:
+            camera.url_secrets = self.cleaned_data["url_secrets"]
         camera.status = status_after_edit(camera.enabled, camera.status) or camera.status
         if commit:
             camera.save()
@@ -137,7 +146,10 @@ class CameraAdmin(AuditedModelAdmin):
     def test_sources(self, request, queryset):
         for camera in queryset[:5]:
             result = probe_source(
-                camera.open_target(), timeout=10.0, label=camera.masked_source_url
+                camera.open_target(),
+                timeout=10.0,
+                label=camera.masked_source_url,
+                guard=connect_guard(camera.source_url),
             )
             if result.ok:
                 size = f"{result.width}x{result.height}"

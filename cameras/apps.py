@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CamerasConfig(AppConfig):
@@ -6,3 +7,21 @@ class CamerasConfig(AppConfig):
 
     name = "cameras"
     verbose_name = "Cameras"
+
+    def ready(self) -> None:
+        checks.register(check_allowed_networks)
+
+
+def check_allowed_networks(
+    app_configs: object = None, **kwargs: object
+) -> list[checks.CheckMessage]:
+    """A typo in ``CAMERA_ALLOWED_NETWORKS`` stops the start, rather than every camera save."""
+    from django.conf import settings
+
+    from cameras.addresses import parse_networks
+
+    try:
+        parse_networks(tuple(settings.CAMERA_ALLOWED_NETWORKS))
+    except ValueError as exc:
+        return [checks.Error(str(exc), id="cameras.E001")]
+    return []

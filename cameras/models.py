@@ -1,13 +1,17 @@
 """Cameras: where a stream comes from, how to analyse it, and how it is doing.
 
-Credentials live apart from the URL, the password encrypted at rest, so the URL can be
-shown (masked all the same, in case one was typed into a query string). Status fields
+Credentials live apart from the URL, encrypted at rest, so the URL can be shown: the
+userinfo password in ``password``, and credentials typed into the query string
+(``?password=...``, ``token``, ``api_key``...) in ``url_secrets``, the URL keeping ``***``
+in their place. Both are put back only when the stream is opened (``open_target``). Status fields
 are written by the stream supervisor with ``update()``, which leaves ``updated_at`` alone:
 ``updated_at`` moves only when someone edits the camera, and that is how supervisors
 notice configuration changes.
 """
 
 from __future__ import annotations
+
+import json
 
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -30,8 +34,13 @@ class CameraStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
+def encode_url_secrets(pairs: list[list[str]]) -> str:
+    """How ``Camera.url_secrets`` keeps the query credentials (before encryption)."""
+    return json.dumps(pairs) if pairs else ""
+
+
 class Camera(models.Model):
-    audit_secret_fields = ("password",)
+    audit_secret_fields = ("password", "url_secrets")
 
     name = models.CharField(max_length=100, unique=True)
     source_url = models.CharField(
@@ -39,6 +48,11 @@ class Camera(models.Model):
     )
     username = models.CharField(max_length=200, blank=True)
     password = EncryptedTextField(blank=True)
+    url_secrets = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Credentials from the URL's query string, as JSON [[name, value], ...].",
+    )
     location = models.CharField(max_length=200, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.BOTH)
     enabled = models.BooleanField(default=True)
@@ -85,23 +99,41 @@ class Camera(models.Model):
 
         return mask_url(self.source_url)
 
-    def redact(self, text: str) -> str:
-        """``text`` with this camera's password removed, in plain and URL-encoded form.
-        Reader errors are masked where they are made; this is the second line of defence
-        for anything that is shown or logged."""
-        from urllib.parse import quote
+    @property
+    def query_secrets(self) -> list[list[str]]:
+        """The ``[name, raw value]`` pairs taken out of the URL's query string."""
+        return json.loads(self.url_secrets) if self.url_secrets else []
 
-        if not text or not self.password:
+    @query_secrets.setter
+    def query_secrets(self, pairs: list[list[str]]) -> None:
+        self.url_secrets = encode_url_secrets(pairs)
+
+    def secret_values(self) -> set[str]:
+        """Every secret of this camera as it may appear in text: plain and URL-encoded."""
+        from urllib.parse import quote, unquote
+
+        values = {self.password} if self.password else set()
+        values.update(value for _name, value in self.query_secrets if value)
+        forms = set()
+        for value in values:
+            forms.update({value, unquote(value), quote(value, safe=""), quote(unquote(value))})
+        return {form for form in forms if form}
+
+    def redact(self, text: str) -> str:
+        """``text`` with this camera's secrets (password, query credentials) removed, in
+        plain and URL-encoded form. Reader errors are masked where they are made; this is
+        the second line of defence for anything that is shown or logged."""
+        if not text:
             return text
-        for secret in {self.password, quote(self.password, safe="")}:
+        for secret in sorted(self.secret_values(), key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
 
     def open_target(self) -> str | int:
         """What the stream reader opens: the URL with the decrypted credentials."""
-        from cameras.sources import open_target, with_credentials
+        from cameras.sources import open_target, with_credentials, with_query_secrets
 
-        url = self.source_url
+        url = with_query_secrets(self.source_url, self.query_secrets)
         if self.username or self.password:
             url = with_credentials(url, self.username or "", self.password or "")
         return open_target(url)

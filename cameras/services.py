@@ -1,11 +1,15 @@
-"""Camera rules shared by the API and the admin, so both accept exactly the same input."""
+"""Camera rules shared by the API, the admin and the supervisor, so all accept exactly the
+same input and refuse the same addresses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 
-from cameras.models import CameraStatus
-from cameras.sources import split_credentials, validate_source_url
+from cameras.addresses import check_url_address
+from cameras.models import CameraStatus, encode_url_secrets
+from cameras.sources import split_credentials, split_query_secrets, validate_source_url
 
 #: Written by the supervisor, never by people.
 STATUS_FIELDS = (
@@ -20,16 +24,36 @@ STATUS_FIELDS = (
 
 
 def clean_source(raw: str) -> str:
-    """A validated source URL; raises ``cameras.sources.SourceError``."""
-    return validate_source_url(raw, file_root=settings.CAMERA_FILE_ROOT)
+    """A validated source URL whose host is in ``CAMERA_ALLOWED_NETWORKS``; raises
+    ``cameras.sources.SourceError`` (``cameras.addresses.AddressRefused`` for the host)."""
+    url = validate_source_url(raw, file_root=settings.CAMERA_FILE_ROOT)
+    check_url_address(url, settings.CAMERA_ALLOWED_NETWORKS, require_dns=False)
+    return url
 
 
-def move_credentials(values: dict) -> dict:
-    """Credentials typed into ``source_url`` go to the username and password fields
-    (unless those were given too), so the stored URL never carries them."""
+def check_before_connect(url: str, *, require_dns: bool = True) -> None:
+    """Refuse to open ``url`` unless its host is allowed *now*: DNS may have changed since
+    the URL was saved, so this runs right before each connection. ``require_dns=False``
+    lets a name that does not resolve pass (the open then reports it)."""
+    check_url_address(url, settings.CAMERA_ALLOWED_NETWORKS, require_dns=require_dns)
+
+
+def connect_guard(url: str) -> Callable[[], None]:
+    """A guard for the stream layer, which knows nothing of settings: called before every
+    open, it raises ``SourceError`` to refuse the connection."""
+    return lambda: check_before_connect(url)
+
+
+def move_credentials(values: dict, previous_secrets: list[list[str]] | None = None) -> dict:
+    """Credentials typed into ``source_url`` leave it: userinfo goes to the username and
+    password fields (unless those were given too) and secret query values to
+    ``url_secrets`` (a value sent back as ``***`` keeps the stored one), so the stored URL
+    never carries them."""
     if values.get("source_url"):
         url, username, password = split_credentials(values["source_url"])
+        url, secrets = split_query_secrets(url, previous_secrets)
         values["source_url"] = url
+        values["url_secrets"] = encode_url_secrets(secrets)
         if username and not values.get("username"):
             values["username"] = username
         if password and not values.get("password"):

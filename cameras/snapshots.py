@@ -7,9 +7,26 @@ rather than a stale one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.cache import cache
 
+if TYPE_CHECKING:
+    import numpy as np
+
 SNAPSHOT_TTL = 30
+SNAPSHOT_JPEG_QUALITY = 80
+
+
+def encode_snapshot(image_bgr: np.ndarray) -> bytes:
+    """A frame as the JPEG the snapshot endpoints serve. Kept here, not borrowed from
+    ``faces``: the cameras app sits below it and imports nothing above ``accounts``."""
+    import cv2
+
+    ok, buffer = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_JPEG_QUALITY])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buffer.tobytes()
 
 
 def snapshot_key(camera_id: int) -> str:

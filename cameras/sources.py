@@ -208,6 +208,92 @@ def with_credentials(url: str, username: str | None, password: str | None) -> st
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
 
 
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter named ``name`` holds a credential (``password``, ``pwd``,
+    ``token``, ``api_key``...): the same names ``mask_url`` masks, case-insensitive."""
+    lowered = unquote(name).lower()
+    return any(word in lowered for word in SECRET_PARAM_WORDS)
+
+
+def _query_items(query: str) -> list[tuple[str, str, str | None]]:
+    """``(separator, name, raw value)`` for each ``name=value`` of ``query``, kept as typed
+    (still percent-encoded) so that putting a value back restores the URL exactly."""
+    items = []
+    for match in re.finditer(r"(^|[&;])([^&;]*)", query):
+        name, sep, value = match[2].partition("=")
+        items.append((match[1], name, value if sep else None))
+    return items
+
+
+def _join_query(items: list[tuple[str, str, str | None]]) -> str:
+    return "".join(
+        f"{sep}{name}" + (f"={value}" if value is not None else "") for sep, name, value in items
+    )
+
+
+def split_query_secrets(
+    url: str, previous: list[list[str]] | None = None
+) -> tuple[str, list[list[str]]]:
+    """``(url with each secret query value replaced by MASK, [[name, raw value], ...])``.
+
+    The URL can then be stored and shown as it is; the values are stored encrypted and put
+    back by ``with_query_secrets`` only when the stream is opened. A value typed as MASK
+    (a masked URL sent back unchanged) keeps the matching one of ``previous``. Sources that
+    are not network URLs come back unchanged.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, []
+    if parts.scheme.lower() not in NETWORK_SCHEMES or not parts.query:
+        return url, []
+    kept = _SecretPool(previous or [])
+    secrets: list[list[str]] = []
+    items = []
+    for sep, name, value in _query_items(parts.query):
+        if value is not None and value != "" and is_secret_param(name):
+            if value == MASK:
+                value = kept.take(name)
+                if value is None:
+                    items.append((sep, name, MASK))
+                    continue
+            secrets.append([name, value])
+            value = MASK
+        items.append((sep, name, value))
+    if not secrets:
+        return url, []
+    return urlunsplit(parts._replace(query=_join_query(items))), secrets
+
+
+def with_query_secrets(url: str, secrets: list[list[str]]) -> str:
+    """``url`` with the masked query values of ``split_query_secrets`` put back, by name
+    and in order. Values with no stored counterpart stay masked."""
+    if not secrets:
+        return url
+    parts = urlsplit(url)
+    pool = _SecretPool(secrets)
+    items = []
+    for sep, name, value in _query_items(parts.query):
+        if value == MASK:
+            value = pool.take(name) or value
+        items.append((sep, name, value))
+    return urlunsplit(parts._replace(query=_join_query(items)))
+
+
+class _SecretPool:
+    """Stored ``[name, value]`` pairs handed out once each, first come first served."""
+
+    def __init__(self, pairs: list[list[str]]) -> None:
+        self._pairs = [list(pair) for pair in pairs if len(pair) == 2]
+
+    def take(self, name: str) -> str | None:
+        for index, (stored_name, value) in enumerate(self._pairs):
+            if stored_name == name:
+                del self._pairs[index]
+                return value
+        return None
+
+
 def mask_url(url: object) -> str:
     """``url`` (or any text containing URLs) with passwords and secret query values masked.
 

@@ -29,8 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cameras.models import Camera, CameraStatus
+from cameras.services import connect_guard
 from cameras.signals import camera_status_changed
-from cameras.snapshots import store_snapshot
+from cameras.snapshots import encode_snapshot, store_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ class CameraWorker:
         self._handler_factory = handler_factory
         self._stop = threading.Event()
         self._reader = StreamReader(
-            camera.open_target(), label=camera.masked_source_url, **(reader_options or {})
+            camera.open_target(),
+            label=camera.masked_source_url,
+            guard=connect_guard(camera.source_url),
+            **(reader_options or {}),
         )
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
@@ -144,10 +148,8 @@ class CameraWorker:
             self.frames_processed += 1
 
     def _store_snapshot(self, image) -> None:
-        from faces.images import encode_jpeg
-
         try:
-            store_snapshot(self.camera.pk, encode_jpeg(image, 80))
+            store_snapshot(self.camera.pk, encode_snapshot(image))
         except Exception as exc:  # noqa: BLE001 - a cache hiccup must not stop the camera
             logger.warning("Snapshot of camera %s not stored: %s", self.camera.pk, exc)
 

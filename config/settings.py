@@ -227,6 +227,15 @@ WHITENOISE_USE_FINDERS = DEBUG
 # be used to read other files of the server.
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(MEDIA_ROOT / "videos")))
 
+# The whole list of networks (CIDRs) a camera may be in. A camera URL whose host is, or
+# resolves to, an address outside them is refused when saved and again before each
+# connection, so a camera cannot be pointed at the server's own services (loopback,
+# cloud metadata at 169.254.169.254). Cameras live on private LANs: list loopback
+# (127.0.0.0/8) only for tests or a camera on the server itself.
+CAMERA_ALLOWED_NETWORKS = env_list(
+    "CAMERA_ALLOWED_NETWORKS", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+)
+
 # The camera pipeline: frames of a track before it counts, embeddings before a track can
 # be recognised, and the sharpness a face needs to be considered at all.
 PIPELINE_CONFIRM_HITS = env_int("PIPELINE_CONFIRM_HITS", 2)
@@ -318,6 +327,10 @@ CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS", ["http://localhost:3000", "http://localhost:5173"]
 )
 CORS_URLS_REGEX = r"^/(api|ws)/.*$"
+# Browser pages that may open the WebSocket, besides the server's own origin; a browser
+# connection from any other origin is closed with code 4403. Clients that send no Origin
+# (not browsers) are not origin-checked: their token decides (accounts.ws_auth).
+WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS", CORS_ALLOWED_ORIGINS)
 
 # --- Faces ------------------------------------------------------------------------------
 # The engine (faces.engine) reads FACE_ENGINE, FACE_MODEL_DIR, FACE_ORT_THREADS,

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from cameras.addresses import AddressRefused
 from cameras.models import Camera
 from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
 from cameras.sources import SourceError, mask_url
+from config.api.errors import ApiError
+
+ADDRESS_REFUSED = "camera_address_not_allowed"
+
+
+def address_refused(exc: AddressRefused) -> ApiError:
+    """The 400 for a camera host outside ``CAMERA_ALLOWED_NETWORKS``: its own code and a
+    message naming the setting, so the operator knows what to ask an administrator."""
+    return ApiError(str(exc), code=ADDRESS_REFUSED, details={"source_url": [str(exc)]})
 
 
 class CameraRefSerializer(serializers.ModelSerializer):
@@ -88,11 +98,13 @@ class CameraSerializer(serializers.ModelSerializer):
     def validate_source_url(self, value: str) -> str:
         try:
             return clean_source(value)
+        except AddressRefused as exc:
+            raise address_refused(exc) from exc
         except SourceError as exc:
             raise serializers.ValidationError(str(exc)) from exc
 
     def validate(self, attrs: dict) -> dict:
-        move_credentials(attrs)
+        move_credentials(attrs, self.instance.query_secrets if self.instance else None)
         if "enabled" in attrs or self.instance is None:
             current = self.instance.status if self.instance else None
             status = status_after_edit(attrs.get("enabled", True), current)

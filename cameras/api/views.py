@@ -12,8 +12,10 @@ from rest_framework.response import Response
 
 from accounts.api.viewsets import AuditedModelViewSet
 from accounts.roles import ALL_ROLES, CAMERA_MANAGERS, RoleRules
-from cameras.api.serializers import CameraSerializer, ProbeResultSerializer
+from cameras.addresses import AddressRefused
+from cameras.api.serializers import CameraSerializer, ProbeResultSerializer, address_refused
 from cameras.models import Camera, CameraStatus, Direction, list_cache_version
+from cameras.services import check_before_connect, connect_guard
 from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
@@ -41,7 +43,7 @@ class CameraViewSet(AuditedModelViewSet):
         actions={"snapshot": ALL_ROLES, "test": CAMERA_MANAGERS},
     )
     # Lists need no password: deferring it saves decrypting one per camera per poll.
-    queryset = Camera.objects.defer("password").annotate(
+    queryset = Camera.objects.defer("password", "url_secrets").annotate(
         has_password=ExpressionWrapper(~Q(password=""), output_field=BooleanField())
     )
     serializer_class = CameraSerializer
@@ -78,8 +80,15 @@ class CameraViewSet(AuditedModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         camera = self.get_object()
+        try:
+            check_before_connect(camera.source_url, require_dns=False)
+        except AddressRefused as exc:
+            raise address_refused(exc) from exc
         result = probe_source(
-            camera.open_target(), timeout=PROBE_TIMEOUT_SECONDS, label=camera.masked_source_url
+            camera.open_target(),
+            timeout=PROBE_TIMEOUT_SECONDS,
+            label=camera.masked_source_url,
+            guard=connect_guard(camera.source_url),
         )
         return Response(
             {

@@ -20,6 +20,7 @@ import itertools
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -47,11 +48,19 @@ class ProbeResult:
     elapsed: float = 0.0
 
 
-def probe_source(target: str | int, *, timeout: float = 10.0, label: str) -> ProbeResult:
+def probe_source(
+    target: str | int,
+    *,
+    timeout: float = 10.0,
+    label: str,
+    guard: Callable[[], None] | None = None,
+) -> ProbeResult:
     """Open ``target`` and sample a few frames; never takes longer than ``timeout`` seconds.
 
     ``target`` is the real open target (credentials included); ``label`` is what errors
-    show, and errors are masked again besides.
+    show, and errors are masked again besides. ``guard`` runs right before the open (inside
+    the deadline); a ``ValueError`` it raises (``SourceError``, the address policy) refuses
+    the probe with its message, and nothing is opened.
     """
     label = mask_url(label)
     started = time.monotonic()
@@ -61,7 +70,11 @@ def probe_source(target: str | int, *, timeout: float = 10.0, label: str) -> Pro
 
     def work() -> None:
         try:
+            if guard is not None:
+                guard()
             outcome.append(_probe(target, label=label, started=started, deadline=deadline))
+        except ValueError as error:
+            outcome.append(ProbeResult(ok=False, error=mask_url(f"{label}: {error}")))
         except Exception as error:  # noqa: BLE001 - the probe reports, it does not raise
             outcome.append(ProbeResult(ok=False, error=mask_url(f"{label}: {error}")))
         finally:

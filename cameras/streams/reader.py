@@ -117,7 +117,10 @@ class StreamReader:
     and rewound at their end when ``loop_files`` (a new ``pass_index``, not a reconnect); a
     file played once ends in ``STOPPED``. An HTTP source that gives one image per
     connection is a snapshot URL: it is polled every ``snapshot_interval`` seconds and
-    stays ``ONLINE`` (polls are not reconnects). ``capture_factory(target)`` replaces
+    stays ``ONLINE`` (polls are not reconnects). ``guard()`` runs right before every open
+    (reconnects included); a ``ValueError`` it raises (``SourceError``: the address is not
+    allowed, or no longer resolves to an allowed one) is an ``ERROR`` with its message, and
+    nothing is opened until a later retry passes it. ``capture_factory(target)`` replaces
     OpenCV and ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
     """
 
@@ -137,8 +140,10 @@ class StreamReader:
         capture_factory: CaptureFactory | None = None,
         sleep: Callable[[float], Any] | None = None,
         snapshot_interval: float = 1.0,
+        guard: Callable[[], None] | None = None,
     ) -> None:
         self._target = target
+        self._guard = guard
         self.label = mask_url(label)
         self.open_timeout = open_timeout
         self.read_timeout = read_timeout
@@ -439,6 +444,11 @@ class StreamReader:
         return True
 
     def _open(self) -> Capture:
+        if self._guard is not None:
+            try:
+                self._guard()
+            except ValueError as error:
+                raise _Lost(StreamState.ERROR, f"{self.label}: {error}") from None
         started = time.monotonic()
         try:
             if self._capture_factory is not None:

@@ -17,8 +17,20 @@ from pathlib import Path
 
 import pytest
 
+from cameras.addresses import DEFAULT_ALLOWED_NETWORKS
 from cameras.testing.servers import MjpegServer, RtspServer, rtsp_unavailable_reason
 from cameras.testing.video import VideoInfo, face_crops, ffmpeg_path, make_test_video
+
+#: The test servers listen on loopback, which production refuses (``CAMERA_ALLOWED_NETWORKS``).
+TEST_ALLOWED_NETWORKS = [*DEFAULT_ALLOWED_NETWORKS, "127.0.0.0/8"]
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback_cameras(settings) -> list[str]:
+    """Cameras on loopback are allowed in these tests, as a developer's own camera
+    servers would need; tests of the address rule set their own list."""
+    settings.CAMERA_ALLOWED_NETWORKS = TEST_ALLOWED_NETWORKS
+    return TEST_ALLOWED_NETWORKS
 
 
 def _require_ffmpeg() -> None:

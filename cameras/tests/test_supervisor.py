@@ -20,6 +20,7 @@ from cameras.signals import camera_status_changed
 from cameras.tasks import mark_stale_cameras_offline
 from cameras.testing.servers import RtspServer, SilentTcpServer
 from cameras.testing.supervisor import FAST_READER, RunningSupervisor
+from cameras.tests.conftest import TEST_ALLOWED_NETWORKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -189,6 +190,7 @@ def start_supervisor_process(lease: float) -> subprocess.Popen:
         "DEBUG": "0",
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",
+        "CAMERA_ALLOWED_NETWORKS": ",".join(TEST_ALLOWED_NETWORKS),
     }
     return subprocess.Popen(
         [

@@ -18,7 +18,8 @@ def other_camera(db) -> Camera:
     return Camera.objects.create(name="Back door", source_url="rtsp://cam2.local/stream")
 
 
-from cameras.tests.conftest import (  # noqa: E402,F401 - the session's generated videos
+from cameras.tests.conftest import (  # noqa: E402,F401 - generated videos, loopback cameras
+    allow_loopback_cameras,
     require_rtsp,
     scene_video,
     video_dir,

@@ -19,31 +19,98 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 ORIGIN = [(b"origin", b"http://localhost:5173")]
 
 
-def connect(token: str | None) -> WebsocketCommunicator:
+def connect(
+    token: str | None, headers: list[tuple[bytes, bytes]] | None = None
+) -> WebsocketCommunicator:
     path = "/ws/v1/live/" + (f"?token={token}" if token else "")
-    return WebsocketCommunicator(application, path, headers=ORIGIN)
+    return WebsocketCommunicator(application, path, headers=ORIGIN if headers is None else headers)
+
+
+async def refusal(communicator: WebsocketCommunicator) -> int:
+    """The close code a refused client reads. A refusal is accepted and closed at once:
+    a close during the handshake would reach the client as a bare HTTP 403."""
+    connected, _ = await communicator.connect()
+    assert connected, "refusals must be accepted first, or the close code is lost"
+    output = await communicator.receive_output(timeout=5)
+    assert output["type"] == "websocket.close"
+    await communicator.wait()
+    return output["code"]
+
+
+def expired_token(user) -> str:
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=-timedelta(seconds=5))
+    return str(token)
 
 
 async def test_refused_without_token():
-    communicator = connect(None)
-    connected, code = await communicator.connect()
-    assert not connected
-    assert code == 4401
+    assert await refusal(connect(None)) == 4401
 
 
 async def test_refused_with_expired_token(viewer):
-    token = AccessToken.for_user(viewer)
-    token.set_exp(lifetime=-timedelta(seconds=5))
-    connected, code = await connect(str(token)).connect()
-    assert not connected and code == 4401
+    assert await refusal(connect(expired_token(viewer))) == 4401
 
 
 async def test_refused_with_garbage_and_with_inactive_user(viewer):
-    assert (await connect("not.a.token").connect())[0] is False
+    assert await refusal(connect("not.a.token")) == 4401
     token = str(AccessToken.for_user(viewer))
     viewer.is_active = False
     await database_sync_to_async(viewer.save)()
-    assert (await connect(token).connect())[0] is False
+    assert await refusal(connect(token)) == 4401
+
+
+async def test_without_origin_a_valid_token_connects(viewer):
+    """A non-browser client sends no Origin: its token alone decides."""
+    communicator = connect(str(AccessToken.for_user(viewer)), headers=[])
+    connected, _ = await communicator.connect()
+    assert connected
+    await abroadcast("camera.status", {"id": 4, "status": "online"}, camera_id=4)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "camera.status"
+    await communicator.disconnect()
+
+
+async def test_without_origin_an_expired_token_reads_4401(viewer):
+    assert await refusal(connect(expired_token(viewer), headers=[])) == 4401
+    assert await refusal(connect(None, headers=[])) == 4401
+
+
+@pytest.mark.parametrize(
+    "origin", [b"https://evil.example", b"null", b"http://localhost:5173.evil.example"]
+)
+async def test_a_page_of_another_origin_reads_4403_even_with_a_valid_token(viewer, origin):
+    headers = [(b"origin", origin), (b"host", b"localhost:8000")]
+    assert await refusal(connect(str(AccessToken.for_user(viewer)), headers)) == 4403
+    assert await refusal(connect(expired_token(viewer), headers)) == 4403
+
+
+async def test_dns_rebinding_is_not_same_origin(viewer):
+    """Origin and Host agree, but the host is not one of ALLOWED_HOSTS."""
+    headers = [(b"origin", b"http://rebound.example:8000"), (b"host", b"rebound.example:8000")]
+    assert await refusal(connect(str(AccessToken.for_user(viewer)), headers)) == 4403
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"origin", b"http://localhost:5173")],  # WS_ALLOWED_ORIGINS (the CORS origins)
+        [(b"origin", b"http://localhost:8000"), (b"host", b"localhost:8000")],  # same origin
+    ],
+)
+async def test_allowed_origins_with_a_valid_token_connect(viewer, headers):
+    communicator = connect(str(AccessToken.for_user(viewer)), headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.disconnect()
+
+
+async def test_allowed_origins_follow_the_setting(viewer, settings):
+    settings.WS_ALLOWED_ORIGINS = ["https://kiosk.example"]
+    token = str(AccessToken.for_user(viewer))
+    communicator = connect(token, [(b"origin", b"https://kiosk.example")])
+    assert (await communicator.connect())[0]
+    await communicator.disconnect()
+    assert await refusal(connect(token, [(b"origin", b"http://localhost:5173")])) == 4403
 
 
 async def test_accepted_with_valid_token_and_receives_events(viewer):
