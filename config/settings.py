@@ -130,10 +130,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # --- Redis: cache, channel layer, Celery ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 2.0)
+# After Redis failed to answer, the cache skips it for this long (a miss, a dropped
+# write) instead of making each request wait for a connection (config/cache.py).
+CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 2.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "presence",
             "OPTIONS": {

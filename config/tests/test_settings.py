@@ -66,7 +66,7 @@ def test_production_switches(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        '[false, "config.cache.SharedPoolRedisCache", '
+        '[false, "config.cache.ResilientRedisCache", '
         '"channels_redis.core.RedisChannelLayer", false, "storages.backends.s3.S3Storage"]'
     )
 
