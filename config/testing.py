@@ -89,9 +89,9 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: apt-get install redis-server")
-        self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
-            + ["--appendonly", "no"],
+        command = [binary, "--port", str(self.port), "--bind", LOOPBACK]
+        self._process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
+            [*command, "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -142,7 +142,9 @@ class PostgresCluster:
         command = [str(self.bin / args[0]), *args[1:]]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        subprocess.run(  # noqa: S603 - fixed binaries and arguments
+            command, check=True, capture_output=True, timeout=120
+        )
 
     def init(self) -> PostgresCluster:
         if self._as_postgres:

@@ -108,7 +108,7 @@ def test_the_api_serves_reads_and_records_detections_while_redis_is_down(
     after = record_event(camera, track_event())
     # Redis came back empty: the detection recorded during the outage is still listed.
     assert live_ids(viewer) == {before.pk, during.pk, after.pk}
-    assert caches["default"].get("detections:live:%d" % camera.pk)[0]["id"] == after.pk
+    assert caches["default"].get(f"detections:live:{camera.pk}")[0]["id"] == after.pk
 
 
 def test_the_cache_skips_a_redis_that_just_failed(redis_settings, redis_server):
