@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -129,6 +130,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # --- Redis: cache, channel layer, Celery ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The test suite empties the cache around every test: under pytest (PRESENCE_TESTING, set
+# in pyproject.toml) Redis is used in a database of its own, REDIS_TEST_DB, so that the
+# data of a developer's REDIS_URL database is never flushed.
+if REDIS_URL and env_bool("PRESENCE_TESTING", False):
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{env_int('REDIS_TEST_DB', 15)}"))
 REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 2.0)
 # After Redis failed to answer, the cache skips it for this long (a miss, a dropped
 # write) instead of making each request wait for a connection (config/cache.py).

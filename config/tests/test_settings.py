@@ -124,3 +124,34 @@ def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, demo_storage, monkeyp
     call_command("seed_demo")
     assert sorted(Person.objects.values_list("employee_code", flat=True)) == ["DEMO-A", "DEMO-B"]
     assert Camera.objects.count() == 1
+
+
+def test_tests_flush_a_redis_database_of_their_own():
+    """The autouse cache flush must never empty the database REDIS_URL names."""
+    from redis import Redis
+
+    from config.testing import RedisServer
+
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.core.cache import cache; cache.set('test-key', 1); cache.clear(); "
+        "print(s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']"
+        "['hosts'][0]['address'], s.CELERY_BROKER_URL)"
+    )
+    with RedisServer() as server:
+        developer = Redis.from_url(server.url(0))
+        developer.set("developer-data", "kept")
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "REDIS_TEST_DB"}}
+        env.update(REDIS_URL=server.url(0), PRESENCE_TESTING="1", REDIS_TEST_DB="9")
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [server.url(9)] * 3
+        assert developer.get("developer-data") == b"kept"
+        developer.close()
