@@ -111,6 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # connections are never reused: each request would open one and leave it open
     # (BENCHMARKS.md, api_live). A process-wide pool serves them all instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # conn_health_checks (above) makes Django give the pool check=check_connection: each
+    # connection is checked as it leaves the pool, so those that a database restart broke
+    # are replaced instead of handed out (issue 7, "Faults").
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2),
         "max_size": env_int("DB_POOL_MAX", 20),
