@@ -9,6 +9,10 @@ class CamerasConfig(AppConfig):
     verbose_name = "Cameras"
 
     def ready(self) -> None:
+        from cameras.health import camera_workers
+        from config.api.health import register_health_check
+
+        register_health_check("camera_workers", camera_workers, critical=False)
         checks.register(check_allowed_networks)
 
 

@@ -77,6 +77,17 @@ _READER_STATE_TO_STATUS = {
 }
 
 
+def release_broken_connections() -> None:
+    """Hand back this thread's database connections after a database error.
+
+    A camera thread has no request cycle that would close its connection, so one broken
+    by a database restart would otherwise be kept, and fail, forever (issue 7, "Faults").
+    Closing it returns it to the pool, which discards it; the next query gets a sound one.
+    """
+    if any(conn.errors_occurred for conn in connections.all(initialized_only=True)):
+        close_old_connections()
+
+
 class CameraWorker:
     """One camera: a stream reader thread plus this analysis thread."""
 
@@ -129,6 +140,7 @@ class CameraWorker:
         interval = 1.0 / max(self.camera.analysis_fps, 0.1)
         last_seq, next_analysis, next_snapshot = -1, 0.0, 0.0
         while not self._stop.is_set():
+            release_broken_connections()
             frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
             now = time.monotonic()
             self._heartbeat(now)

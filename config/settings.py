@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 
@@ -118,6 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # connections are never reused: each request would open one and leave it open
     # (BENCHMARKS.md, api_live). A process-wide pool serves them all instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # conn_health_checks (above) makes Django give the pool check=check_connection: each
+    # connection is checked as it leaves the pool, so those that a database restart broke
+    # are replaced instead of handed out (issue 7, "Faults").
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2),
         "max_size": env_int("DB_POOL_MAX", 20),
@@ -137,11 +141,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # --- Redis: cache, channel layer, Celery ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The test suite empties the cache around every test: under pytest (PRESENCE_TESTING, set
+# in pyproject.toml) Redis is used in a database of its own, REDIS_TEST_DB, so that the
+# data of a developer's REDIS_URL database is never flushed.
+if REDIS_URL and env_bool("PRESENCE_TESTING", False):
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{env_int('REDIS_TEST_DB', 15)}"))
 REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 2.0)
+# After Redis failed to answer, the cache skips it for this long (a miss, a dropped
+# write) instead of making each request wait for a connection (config/cache.py).
+CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 2.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "presence",
             "OPTIONS": {

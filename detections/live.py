@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -59,4 +60,31 @@ def broadcast(event_type: str, data: dict[str, Any], camera_id: int | None = Non
             return
         async_to_sync(abroadcast)(event_type, data, camera_id)
     except Exception as exc:  # noqa: BLE001
-        logger.warning("Live broadcast of %s failed: %s", event_type, type(exc).__name__)
+        _broadcast_failed(event_type, exc)
+    else:
+        _broadcast_succeeded()
+
+
+_failing_since: float | None = None
+
+
+def _broadcast_failed(event_type: str, exc: Exception) -> None:
+    """Warn once per outage of the channel layer, not once per event."""
+    global _failing_since
+    if _failing_since is None:
+        _failing_since = time.monotonic()
+        logger.warning(
+            "Live broadcast of %s failed: %s; live clients miss events until the channel "
+            "layer answers again",
+            event_type,
+            type(exc).__name__,
+        )
+    else:
+        logger.debug("Live broadcast of %s failed: %s", event_type, type(exc).__name__)
+
+
+def _broadcast_succeeded() -> None:
+    global _failing_since
+    if _failing_since is not None:
+        logger.warning("Live broadcasts work again after %.0f s", time.monotonic() - _failing_since)
+        _failing_since = None

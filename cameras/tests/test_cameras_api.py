@@ -2,7 +2,6 @@
 
 import itertools
 import json
-import time
 
 import pytest
 from django.db import connection
@@ -16,8 +15,10 @@ from accounts.testing import (
     CrudEndpoint,
     check_role_matrix,
 )
+from cameras.api.views import LIST_CACHE_SECONDS
 from cameras.models import Camera, CameraStatus
 from cameras.snapshots import store_snapshot
+from config.testing import wait_until
 
 pytestmark = pytest.mark.django_db
 _names = itertools.count()
@@ -207,5 +208,8 @@ def test_list_is_cached_briefly_and_edits_show_at_once(api, django_assert_max_nu
     api["operator"].patch(f"/api/v1/cameras/{camera.pk}", {"location": "Hall"}, format="json")
     assert client.get("/api/v1/cameras").json()["results"][0]["location"] == "Hall"
     Camera.objects.filter(pk=camera.pk).update(status=CameraStatus.ONLINE)  # a heartbeat
-    time.sleep(1.1)
-    assert client.get("/api/v1/cameras").json()["results"][0]["status"] == "online"
+    wait_until(
+        lambda: client.get("/api/v1/cameras").json()["results"][0]["status"] == "online",
+        timeout=LIST_CACHE_SECONDS + 5,
+        message="the cached camera list to expire",
+    )

@@ -117,7 +117,7 @@ def test_a_slow_consumer_gets_the_newest_frame_never_a_backlog(readers, short_vi
         ages.append(time.time() - frame.captured_at)
         seen.append(frame)
         after = frame.seq
-        time.sleep(0.1)
+        time.sleep(0.1)  # deliberate: read slower than the stream, so frames are skipped
     seqs = [frame.seq for frame in seen]
     assert seqs == sorted(set(seqs))
     assert max(b - a for a, b in itertools.pairwise(seqs)) > 1  # frames were skipped
@@ -232,6 +232,8 @@ def test_stop_returns_promptly_and_wakes_waiters(readers, short_video):
     woken: list[Frame | None] = []
     waiter = threading.Thread(target=lambda: woken.append(reader.latest(10**9, timeout=10)))
     waiter.start()
+    # Deliberate: most likely the waiter is blocked by now; if not, stop() still makes
+    # latest() answer None, so the assertions hold either way.
     time.sleep(0.2)
     started = time.monotonic()
     assert reader.stop(timeout=5)

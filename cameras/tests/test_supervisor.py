@@ -155,6 +155,7 @@ def test_two_supervisors_share_a_camera_and_one_takes_over(short_video):
     runs = [Running(lease_seconds=3), Running(lease_seconds=3)]
     with runs[0] as a, runs[1] as b:
         assert wait_for(lambda: camera.pk in a.workers or camera.pk in b.workers, 5)
+        # Deliberate: let both run for a while, so a second reader of the camera would show.
         time.sleep(1.5)
         holders = [run for run in runs if camera.pk in run.supervisor.workers]
         assert len(holders) == 1, "the camera must be read by exactly one supervisor"
@@ -225,6 +226,7 @@ def test_supervisor_processes_sigkill_takeover_and_sigterm(short_video):
         pids = {p.pid: p for p in processes}
         holder = next(p for pid, p in pids.items() if f":{pid}:" in first_owner)
         survivor = next(p for p in processes if p is not holder)
+        # Deliberate: let both processes run, so a lease bouncing between them would show.
         time.sleep(2)
         assert owner() == first_owner  # held by one, not bouncing between them
         holder.send_signal(signal.SIGKILL)

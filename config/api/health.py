@@ -13,10 +13,11 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -26,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import envelope
+from config.cache import strict_cache
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
+    # The cache tolerates an outage of its server; the probe must see it.
+    cache = strict_cache()
     key = f"health:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=10)
     if cache.get(key) != "1":
@@ -66,33 +70,39 @@ def check_storage() -> None:
     default_storage.exists(".presence-health")
 
 
-def camera_workers() -> dict:
-    """How many enabled cameras a supervisor reported on in the last minute.
-
-    Informational: it never makes the web tier unready, since serving the API does not
-    need the supervisors, and a load balancer must not drop the web for their sake.
-    """
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from cameras.models import Camera
-
-    enabled = Camera.objects.filter(enabled=True)
-    recent = timezone.now() - timedelta(seconds=60)
-    return {
-        "enabled": enabled.count(),
-        "reporting": enabled.filter(heartbeat_at__gte=recent).count(),
-        "online": enabled.filter(status="online").count(),
-    }
-
-
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "channel_layer": check_channel_layer,
     "storage": check_storage,
 }
+# Informational reports by name, each shown under its own key of the readiness answer.
+HEALTH_REPORTS: dict[str, Callable[[], dict]] = {}
+
+
+def register_health_check(name: str, check: Callable[[], Any], *, critical: bool) -> None:
+    """Let an app add to ``/health/ready`` without the kernel importing the app.
+
+    A critical check raises when its dependency is unusable and makes the answer 503.
+    A non-critical one returns a report (a dict) shown under ``name``: it never makes the
+    instance unready. Reports read the database, so they are skipped (null) when it is down.
+    Apps register from their ``AppConfig.ready()``.
+    """
+    if critical:
+        READINESS_CHECKS[name] = check
+    else:
+        HEALTH_REPORTS[name] = check
+
+
+def run_reports(database_ok: bool) -> dict[str, dict | None]:
+    reports: dict[str, dict | None] = {}
+    for name, report in HEALTH_REPORTS.items():
+        try:
+            reports[name] = report() if database_ok else None
+        except Exception as exc:  # noqa: BLE001 - a report must not break the probe
+            logger.warning("Health report %s failed: %s", name, type(exc).__name__)
+            reports[name] = None
+    return reports
 
 
 def run_checks() -> dict[str, dict]:
@@ -108,6 +118,22 @@ def run_checks() -> dict[str, dict]:
             results[name] = {"ok": True}
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return results
+
+
+def _service(name: str) -> str | None:
+    """The server behind a built-in check, so an operator reads "Redis", not a backend."""
+    if name == "database":
+        return {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(connection.vendor)
+    backend = {
+        "cache": settings.CACHES["default"]["BACKEND"],
+        "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    }.get(name, "")
+    return "Redis" if "redis" in backend.lower() else None
+
+
+def _named(name: str) -> str:
+    service = _service(name)
+    return f"{name} ({service})" if service else name
 
 
 CheckResult = inline_serializer(
@@ -154,14 +180,14 @@ class ReadyView(APIView):
     def get(self, request):
         checks = run_checks()
         failed = {name: [r["error"]] for name, r in checks.items() if not r["ok"]}
-        workers = camera_workers() if checks["database"]["ok"] else None
+        reports = run_reports(database_ok=checks["database"]["ok"])
         if not failed:
-            return Response({"status": "ok", "checks": checks, "camera_workers": workers})
-        body = {"status": "unavailable", "checks": checks, "camera_workers": workers}
+            return Response({"status": "ok", "checks": checks, **reports})
+        body = {"status": "unavailable", "checks": checks, **reports}
         body.update(
             envelope(
                 "dependency_unavailable",
-                "Not ready: " + ", ".join(sorted(failed)) + " unavailable.",
+                "Not ready: " + ", ".join(map(_named, sorted(failed))) + " unavailable.",
                 failed,
             )
         )

@@ -85,8 +85,20 @@ def test_invalid_page_is_404(admin_api):
 
 
 def test_page_size_is_capped(admin_api):
+    from accounts.models import User
+    from config.api.pagination import StrictPageNumberPagination
+
+    cap = StrictPageNumberPagination.max_page_size
+    assert cap == 200  # the cap api.md documents
+    User.objects.bulk_create(
+        User(email=f"user{n}@example.com", password="!", role="viewer") for n in range(cap + 5)
+    )
     response = admin_api.get("/api/v1/users?page_size=5000")
     assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == cap + 6  # and the admin
+    assert len(body["results"]) == cap
+    assert body["next"] is not None
 
 
 def test_unexpected_failure_is_500_in_envelope(admin_api, monkeypatch):

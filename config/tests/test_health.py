@@ -27,7 +27,7 @@ def test_ready_reports_each_dependency():
 def test_ready_is_503_when_redis_is_unreachable():
     caches = {
         "default": {
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": UNREACHABLE_REDIS,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }

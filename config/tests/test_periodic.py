@@ -37,4 +37,24 @@ def test_sync_keeps_staff_choices_and_drops_removed_jobs():
 
 
 def test_flush_expired_tokens_task_runs():
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from accounts.models import User
+
+    user = User.objects.create_user("expired@example.com", "a-long-password-1")
+    now = timezone.now()
+    week_ago, yesterday = now - timedelta(days=7), now - timedelta(days=1)
+    expired = OutstandingToken.objects.create(
+        user=user, jti="expired", token="x", created_at=week_ago, expires_at=yesterday
+    )
+    current = OutstandingToken.objects.create(
+        user=user, jti="current", token="y", created_at=now, expires_at=now + timedelta(days=1)
+    )
+
     app.tasks["accounts.tasks.flush_expired_tokens"].apply().get()
+
+    assert not OutstandingToken.objects.filter(pk=expired.pk).exists()
+    assert OutstandingToken.objects.filter(pk=current.pk).exists()

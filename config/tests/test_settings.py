@@ -128,7 +128,7 @@ def test_production_switches(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        '[false, "config.cache.SharedPoolRedisCache", '
+        '[false, "config.cache.ResilientRedisCache", '
         '"channels_redis.core.RedisChannelLayer", false, "storages.backends.s3.S3Storage"]'
     )
 
@@ -196,3 +196,34 @@ def test_https_redirect_spares_only_the_healthchecks(client, settings):
     assert redirected["Location"] == "https://testserver/api/v1/auth/me"
     assert client.get("/api/v1/health/live").status_code == 200
     assert client.get("/api/v1/auth/me", secure=True).status_code == 401
+
+
+def test_tests_flush_a_redis_database_of_their_own():
+    """The autouse cache flush must never empty the database REDIS_URL names."""
+    from redis import Redis
+
+    from config.testing import RedisServer
+
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.core.cache import cache; cache.set('test-key', 1); cache.clear(); "
+        "print(s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']"
+        "['hosts'][0]['address'], s.CELERY_BROKER_URL)"
+    )
+    with RedisServer() as server:
+        developer = Redis.from_url(server.url(0))
+        developer.set("developer-data", "kept")
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "REDIS_TEST_DB"}}
+        env.update(REDIS_URL=server.url(0), PRESENCE_TESTING="1", REDIS_TEST_DB="9")
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [server.url(9)] * 3
+        assert developer.get("developer-data") == b"kept"
+        developer.close()

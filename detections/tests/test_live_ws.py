@@ -158,7 +158,7 @@ async def test_connection_closes_when_token_expires(viewer):
     token.set_exp(lifetime=timedelta(seconds=1))
     communicator = connect(str(token))
     assert (await communicator.connect())[0]
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(1.2)  # deliberate: the token's one-second lifetime runs out
     await abroadcast("camera.status", {"id": 1}, camera_id=1)
     output = await communicator.receive_output(timeout=5)
     assert output == {"type": "websocket.close", "code": 4401}

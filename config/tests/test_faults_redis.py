@@ -1,0 +1,132 @@
+"""Redis going away and coming back (issue 7, "Faults"), against a real ``redis-server``.
+
+Redis holds only the cache and the channel layer, so while it is down the API answers
+from the database, detections are still recorded, and ``/health/ready`` says 503 naming
+Redis; when it returns on the same port everything works again without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.cache import caches
+
+from cameras.models import Camera
+from config import cache as cache_module
+from config.testing import RedisServer, wait_until
+from detections.models import Detection
+from detections.recording import record_event
+from detections.testing import track_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def redis_server():
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_settings(settings, redis_server):
+    """Cache and channel layer on the throwaway Redis, with short timeouts."""
+    settings.CACHE_BREAKER_SECONDS = 0.3
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": redis_server.url(),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": redis_server.url(), "socket_connect_timeout": 0.5}],
+                "capacity": 100,
+                "expiry": 10,
+            },
+        }
+    }
+    cache_module._clients.clear()
+    cache_module._breakers.clear()
+    yield settings
+    cache_module._clients.clear()
+    cache_module._breakers.clear()
+
+
+@pytest.fixture
+def camera(db) -> Camera:
+    return Camera.objects.create(name="Gate", source_url="rtsp://10.0.0.5/stream")
+
+
+def ready(client) -> bool:
+    return client.get("/api/v1/health/ready").status_code == 200
+
+
+def live_ids(client) -> set[int]:
+    response = client.get("/api/v1/detections/live?seconds=60")
+    assert response.status_code == 200, response.content
+    return {entry["id"] for entry in response.json()["results"]}
+
+
+def test_the_api_serves_reads_and_records_detections_while_redis_is_down(
+    redis_settings, redis_server, api, camera, caplog
+):
+    viewer, anonymous = api["viewer"], api["anonymous"]
+    assert ready(anonymous)
+    before = record_event(camera, track_event())
+    assert live_ids(viewer) == {before.pk}
+
+    redis_server.stop()
+    caplog.set_level(logging.WARNING, logger="config.cache")
+
+    assert viewer.get("/api/v1/cameras").status_code == 200
+    assert viewer.get("/api/v1/cameras").json()["results"][0]["name"] == "Gate"
+    during = record_event(camera, track_event())
+    assert during is not None
+    assert Detection.objects.filter(pk=during.pk).exists()
+    assert live_ids(viewer) == {before.pk, during.pk}  # from the database
+
+    response = anonymous.get("/api/v1/health/ready")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["checks"]["cache"]["ok"] is False
+    assert body["checks"]["channel_layer"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+    assert set(body["error"]["details"]) == {"cache", "channel_layer"}
+    assert "cache (Redis)" in body["error"]["message"]
+    assert "channel_layer (Redis)" in body["error"]["message"]
+    outage_warnings = [r for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(outage_warnings) == 1, [r.getMessage() for r in caplog.records]
+
+    redis_server.start()
+
+    wait_until(lambda: ready(anonymous), 15, message="/health/ready to answer 200 again")
+    assert viewer.get("/api/v1/cameras").status_code == 200
+    after = record_event(camera, track_event())
+    # Redis came back empty: the detection recorded during the outage is still listed.
+    assert live_ids(viewer) == {before.pk, during.pk, after.pk}
+    assert caches["default"].get(f"detections:live:{camera.pk}")[0]["id"] == after.pk
+
+
+def test_the_cache_skips_a_redis_that_just_failed(redis_settings, redis_server):
+    cache = caches["default"]
+    cache.set("k", "v")
+    redis_server.stop()
+
+    assert cache.get("k", "missing") == "missing"
+    assert cache.breaker.is_open
+    assert cache.add("k", "v") is False
+    assert cache.set("k", "v") is None
+    with pytest.raises(ValueError):
+        cache.incr("k")
+    with pytest.raises(cache_module.UNAVAILABLE_ERRORS):
+        cache_module.strict_cache().get("k")
+
+    redis_server.start()
+
+    wait_until(lambda: cache.add("k", "back"), 10, message="the cache to write again")
+    assert cache.get("k") == "back"
+    assert cache_module.cache_available()
