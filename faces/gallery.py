@@ -22,7 +22,11 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 
+from config.cache import UNAVAILABLE_ERRORS, strict_cache
+
 VERSION_KEY = "faces:gallery-version"
+# While the cache is down, other processes' changes are picked up this often.
+OUTAGE_RELOAD_SECONDS = 30.0
 
 
 class MatchStatus:
@@ -38,12 +42,17 @@ def bump_version() -> str:
     return token
 
 
-def current_version() -> str:
-    token = cache.get(VERSION_KEY)
-    if token is None:  # cache flushed or evicted: start a new epoch everyone will see
-        token = uuid.uuid4().hex
-        if not cache.add(VERSION_KEY, token, timeout=None):
-            token = cache.get(VERSION_KEY) or token
+def current_version() -> str | None:
+    """The gallery's version stamp, or None while the cache cannot be reached."""
+    shared = strict_cache()
+    try:
+        token = shared.get(VERSION_KEY)
+        if token is None:  # cache flushed or evicted: start a new epoch everyone will see
+            token = uuid.uuid4().hex
+            if not shared.add(VERSION_KEY, token, timeout=None):
+                token = shared.get(VERSION_KEY) or token
+    except UNAVAILABLE_ERRORS:
+        return None
     return token
 
 
@@ -169,6 +178,7 @@ class Gallery:
         self._index: GalleryIndex | None = None
         self._version: str | None = None
         self._checked_at = 0.0
+        self._loaded_at = 0.0
 
     @property
     def thresholds(self) -> Thresholds:
@@ -183,12 +193,23 @@ class Gallery:
             if self._index is not None and now - self._checked_at < self._check_seconds:
                 return self._index
             version = current_version()
-            if self._index is None or version != self._version:
+            if self._must_reload(version, now):
                 person_ids, vectors = self._loader(self.model_key)
                 self._index = GalleryIndex(person_ids, vectors, self.dim)
                 self._version = version
+                self._loaded_at = now
             self._checked_at = time.monotonic()
             return self._index
+
+    def _must_reload(self, version: str | None, now: float) -> bool:
+        """Reload on a new version; without one (cache down), only now and then, since
+        another process's changes cannot be seen and a reload on every check would read
+        the whole gallery from the database each second."""
+        if self._index is None:
+            return True
+        if version is None:
+            return now - self._loaded_at >= OUTAGE_RELOAD_SECONDS
+        return version != self._version
 
     def invalidate(self) -> None:
         with self._lock:

@@ -130,3 +130,33 @@ def test_the_cache_skips_a_redis_that_just_failed(redis_settings, redis_server):
     wait_until(lambda: cache.add("k", "back"), 10, message="the cache to write again")
     assert cache.get("k") == "back"
     assert cache_module.cache_available()
+
+
+def test_the_gallery_does_not_reload_every_check_while_redis_is_down(redis_settings, redis_server):
+    """Without the version stamp, a reload per check would read the whole gallery from the
+    database every second in every process; it reloads now and then instead, and follows
+    the stamp again once Redis is back."""
+    import numpy as np
+
+    from faces import gallery as gallery_module
+
+    loads: list[float] = []
+
+    def loader(model_key: str):
+        loads.append(model_key)
+        return [1], np.ones((1, 4), dtype=np.float32)
+
+    gallery = gallery_module.Gallery(model_key="m", dim=4, loader=loader, check_seconds=0)
+    gallery.index()
+    gallery.index()
+    assert len(loads) == 1, "an unchanged version must not reload"
+    redis_server.stop()
+    for _ in range(5):
+        gallery.index()
+    assert len(loads) == 1, "an outage must not reload on every check"
+    redis_server.start()
+    wait_until(lambda: gallery_module.current_version() is not None, timeout=10)
+    gallery.index()
+    gallery_module.bump_version()
+    gallery.index()
+    assert len(loads) >= 2, "a new version after the outage reloads"
