@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from cameras.synthetic_video import VideoInfo, face_crops, ffmpeg_path, make_test_video
 from cameras.testing.servers import MjpegServer, RtspServer, rtsp_unavailable_reason
-from cameras.testing.video import VideoInfo, face_crops, ffmpeg_path, make_test_video
 
 
 def _require_ffmpeg() -> None:
