@@ -8,7 +8,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import audit
 from accounts.models import User
 from accounts.roles import Role
-from config.api.errors import Conflict
+from config.errors import Conflict
 
 
 def ensure_admins_remain(user: User, *, new_role: str | None, new_active: bool | None) -> None:

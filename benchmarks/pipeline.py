@@ -96,7 +96,7 @@ def t1_face_sprites(count: int) -> list:
 
 
 def synthetic_frames(faces: int, frames: int) -> list:
-    from cameras.testing.video import textured_background
+    from cameras.synthetic_video import textured_background
 
     sprites = t1_face_sprites(faces)
     background = textured_background((640, 360))
@@ -146,7 +146,7 @@ def per_frame(faces: int, frames: int) -> dict[str, float]:
 
 # --- 2 and 3. the supervisor ----------------------------------------------------------
 def door_video(workdir: Path) -> Path:
-    from cameras.testing.video import face_crops, make_test_video
+    from cameras.synthetic_video import face_crops, make_test_video
 
     path = workdir / "videos" / "door.mp4"
     make_test_video(path, seconds=20, fps=10, people=face_crops())
@@ -154,7 +154,7 @@ def door_video(workdir: Path) -> Path:
 
 
 def enrol_video_people() -> None:
-    from cameras.testing.video import T1_FACES
+    from cameras.synthetic_video import T1_FACES
     from faces.models import Person
 
     # The video's two people are t1 faces 0 and 1 by the detector's order at 1x; enrol_people

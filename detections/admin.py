@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, admin_context
-from config.api.errors import ApiError
+from config.errors import DomainError
 from config.private_files import private_jpeg
 from detections.assignment import assign_group
 from detections.models import Detection, UnknownFace
@@ -124,7 +124,7 @@ class UnknownFaceAdmin(admin.ModelAdmin):
                 enroll=form.cleaned_data.get("enrol_face", False),
                 context=admin_context(request),
             )
-        except ApiError as exc:
-            self.message_user(request, f"Not labelled: {exc.detail}", messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, f"Not labelled: {exc.message}", messages.ERROR)
         else:
             self.message_user(request, f"Labelled {labelled} detection(s) as {person}.")

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts import audit
 from detections import live_cache
-from detections.api.serializers import DetectionSerializer
 from detections.models import Detection, DetectionStatus, UnknownFace
+from detections.payloads import detection_payload
 from faces.engine import decode_image
 from faces.enrolment import enrol
 from faces.models import Person, SampleSource
@@ -42,7 +42,7 @@ def assign_detection(
         if enroll and detection.face_crop:
             _enrol_crop(detection, person, context)
     if detection.camera_id:
-        live_cache.remember(detection.camera_id, DetectionSerializer(detection).data)
+        live_cache.remember(detection.camera_id, detection_payload(detection))
     return detection
 
 

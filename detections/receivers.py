@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete
 
 from cameras.signals import camera_status_changed
 from detections import live
-from detections.models import Detection
+from detections.models import Detection, UnknownFace
 from faces.signals import delete_stored_file, person_erased
 
 
@@ -22,14 +23,31 @@ def on_detection_deleted(sender, instance: Detection, **_kwargs) -> None:
     _delete_images(instance)
 
 
-def on_person_erased(sender, person, **_kwargs) -> dict[str, int]:
-    """A person's erasure removes the face images and embeddings of their detections;
-    the rows stay, without biometrics, as the record of when they were seen."""
-    detections = list(Detection.objects.filter(person=person))
-    for detection in detections:
+def _strip_biometrics(detections: QuerySet[Detection]) -> int:
+    """Remove the images and embeddings of ``detections`` (files once the erasure
+    commits); the rows stay as the record of when someone was seen."""
+    stripped = list(detections.only("id", "face_crop", "frame"))
+    for detection in stripped:
         _delete_images(detection)
-    Detection.objects.filter(person=person).update(face_crop="", frame="", embedding=None)
-    return {"detection_images": len(detections)}
+    Detection.objects.filter(pk__in=[d.pk for d in stripped]).update(
+        face_crop="", frame="", embedding=None
+    )
+    return len(stripped)
+
+
+def on_person_erased(sender, person, **_kwargs) -> dict[str, int]:
+    """A person's erasure removes the face images and embeddings of their detections, and
+    the unknown-face groups labelled as them: a group's centroid is a face template, and
+    its members that no one else was given are crops of that person's face."""
+    groups = UnknownFace.objects.filter(resolved_person=person)
+    group_ids = list(groups.values_list("pk", flat=True))
+    images = _strip_biometrics(
+        Detection.objects.filter(
+            Q(person=person) | Q(unknown_face__in=group_ids, person__isnull=True)
+        )
+    )
+    UnknownFace.objects.filter(pk__in=group_ids).delete()
+    return {"detection_images": images, "unknown_groups": len(group_ids)}
 
 
 def on_camera_status(sender, camera, **_kwargs) -> None:

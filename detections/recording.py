@@ -17,9 +17,9 @@ from django.db import transaction
 
 from cameras.models import Camera
 from detections import live, live_cache
-from detections.api.serializers import DetectionSerializer
 from detections.clustering import assign_to_group
 from detections.models import Detection, DetectionStatus
+from detections.payloads import detection_payload
 from detections.signals import detection_recognized
 from faces.images import encode_jpeg
 
@@ -31,7 +31,7 @@ def _aware(timestamp: float) -> datetime:
 
 
 def _publish(detection: Detection, event_type: str) -> None:
-    data = DetectionSerializer(detection).data
+    data = detection_payload(detection)
     live_cache.remember(detection.camera_id, data)
     live.broadcast(event_type, data, camera_id=detection.camera_id)
 

@@ -12,11 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
-from config.api.errors import ApiError
 from config.private_files import private_jpeg
 from faces import services
 from faces.enrolment import enrol
 from faces.erasure import erase_person
+from faces.exceptions import FacesError
 from faces.images import decode_or_reject, read_upload
 from faces.models import Department, FaceSample, Person, ReembedJob
 from faces.reembedding import start_reembed
@@ -118,8 +118,8 @@ class PersonAdmin(AuditedModelAdmin):
                         **vars(services.verify(image, person)),
                     }
                 context["results"] = self._identified(services.identify(image))
-            except ApiError as exc:
-                context["error"] = exc.detail
+            except FacesError as exc:
+                context["error"] = exc.message
         context.update(form=form, threshold=services.current_gallery().thresholds.match)
         return TemplateResponse(request, "admin/faces/identify.html", context)
 
@@ -153,8 +153,8 @@ class PersonAdmin(AuditedModelAdmin):
                 context=admin_context(request),
                 face_index=form.cleaned_data.get("face_index"),
             )
-        except ApiError as exc:
-            self.message_user(request, f"The photo was not enrolled: {exc.detail}", messages.ERROR)
+        except FacesError as exc:
+            self.message_user(request, f"The photo was not enrolled: {exc.message}", messages.ERROR)
         else:
             self.message_user(request, "The photo was enrolled.", messages.SUCCESS)
 

@@ -14,24 +14,14 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from rest_framework import status
 
 from accounts import audit
-from config.api.errors import ApiError
 from faces.engine import Face, FaceEngine, get_engine
 from faces.engine.quality import QualityReport, assess_quality
+from faces.exceptions import ConsentRequired, EnrolmentRejected
 from faces.images import encode_jpeg
 from faces.models import FaceEmbedding, FaceSample, Person, SampleSource
 from faces.signals import delete_stored_file
-
-UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_ENTITY
-
-
-class EnrolmentRejected(ApiError):
-    """A photo that cannot be enrolled; ``code`` says why (422)."""
-
-    def __init__(self, message: str, code: str, details: dict | None = None) -> None:
-        super().__init__(message, code=code, status_code=UNPROCESSABLE, details=details)
 
 
 @dataclass(frozen=True)
@@ -60,51 +50,49 @@ class QualityGates:
                 f"The face is too small: eyes {report.inter_eye_px:.0f} px apart and box "
                 f"{report.face_width:.0f}x{report.face_height:.0f} px; at least "
                 f"{self.min_eye_distance:.0f} px and {self.min_box:.0f} px are needed.",
-                "face_too_small",
-                quality,
+                code="face_too_small",
+                details=quality,
             )
         if report.blur < self.min_blur:
             raise EnrolmentRejected(
                 f"The face is too blurry (sharpness {report.blur:.0f}, at least "
                 f"{self.min_blur:.0f} needed).",
-                "too_blurry",
-                quality,
+                code="too_blurry",
+                details=quality,
             )
         if abs(report.yaw_deg) > self.max_yaw:
             raise EnrolmentRejected(
                 f"The face is turned {abs(report.yaw_deg):.0f} degrees away; at most "
                 f"{self.max_yaw:.0f} is allowed. Use a frontal photo.",
-                "not_frontal",
-                quality,
+                code="not_frontal",
+                details=quality,
             )
 
 
 def choose_face(faces: list[Face], face_index: int | None) -> Face:
     if not faces:
-        raise EnrolmentRejected("No face was found in the photo.", "no_face")
+        raise EnrolmentRejected("No face was found in the photo.", code="no_face")
     if face_index is not None:
         if not 0 <= face_index < len(faces):
             raise EnrolmentRejected(
                 f"face_index {face_index} is out of range; the photo has {len(faces)} face(s).",
-                "face_index_out_of_range",
-                {"face_index": [f"Between 0 and {len(faces) - 1}."]},
+                code="face_index_out_of_range",
+                details={"face_index": [f"Between 0 and {len(faces) - 1}."]},
             )
         return faces[face_index]
     if len(faces) > 1:
         raise EnrolmentRejected(
             f"The photo has {len(faces)} faces; choose one with face_index.",
-            "multiple_faces",
-            {"faces": [face.as_dict() for face in faces]},
+            code="multiple_faces",
+            details={"faces": [face.as_dict() for face in faces]},
         )
     return faces[0]
 
 
 def require_consent(person: Person) -> None:
     if not person.has_consent:
-        raise ApiError(
-            "Record the person's consent to biometric processing before enrolling faces.",
-            code="consent_required",
-            status_code=status.HTTP_409_CONFLICT,
+        raise ConsentRequired(
+            "Record the person's consent to biometric processing before enrolling faces."
         )
 
 
@@ -126,7 +114,7 @@ def enrol(
     engine: FaceEngine | None = None,
     gates: QualityGates | None = None,
 ) -> FaceSample:
-    """Enrol one face of ``image_bgr`` for ``person``; raises ``ApiError`` subclasses."""
+    """Enrol one face of ``image_bgr`` for ``person``; raises ``FacesError`` subclasses."""
     require_consent(person)
     engine = engine or get_engine()
     face = choose_face(engine.detect(image_bgr), face_index)

@@ -1,37 +1,43 @@
-"""Reading uploaded images for the API: size limits, decoding, and clear 4xx errors."""
+"""Reading uploaded images: size limits, decoding, and refusals that say what is wrong.
+
+The refusals are ``faces.exceptions.ImageError`` subclasses; the API answers them with a
+4xx in the envelope and the admin shows their message.
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 from django.conf import settings
-from rest_framework import status
 
-from config.api.errors import ApiError
 from faces.engine import ImageRejected, decode_image
+from faces.exceptions import (
+    CorruptImage,
+    ImageError,
+    ImageMissing,
+    ImageTooLarge,
+    UnsupportedImage,
+)
 
-REJECTION_STATUS = {
-    ImageRejected.IMAGE_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    ImageRejected.TOO_MANY_PIXELS: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    ImageRejected.NOT_AN_IMAGE: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    ImageRejected.CORRUPT_IMAGE: status.HTTP_422_UNPROCESSABLE_ENTITY,
+REJECTIONS: dict[str, type[ImageError]] = {
+    ImageRejected.IMAGE_TOO_LARGE: ImageTooLarge,
+    ImageRejected.TOO_MANY_PIXELS: ImageTooLarge,
+    ImageRejected.NOT_AN_IMAGE: UnsupportedImage,
+    ImageRejected.CORRUPT_IMAGE: CorruptImage,
 }
 
 
 def read_upload(uploaded, field: str = "image") -> bytes:
     """The bytes of an uploaded file, reading no more than the limit allows."""
     if uploaded is None or isinstance(uploaded, str):
-        raise ApiError(
+        raise ImageMissing(
             "Send the photo as a multipart file field.",
-            code="validation_error",
             details={field: ["No file was submitted."]},
         )
     limit = settings.FACE_MAX_IMAGE_BYTES
     if uploaded.size is not None and uploaded.size > limit:
-        raise ApiError(
+        raise ImageTooLarge(
             f"The image is {uploaded.size} bytes; the limit is {limit}.",
-            code=ImageRejected.IMAGE_TOO_LARGE,
-            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             details={field: [f"At most {limit} bytes."]},
         )
     uploaded.seek(0)
@@ -39,6 +45,7 @@ def read_upload(uploaded, field: str = "image") -> bytes:
 
 
 def decode_or_reject(data: bytes, field: str = "image") -> np.ndarray:
+    """Decode an uploaded photo within the configured limits, or raise an ``ImageError``."""
     try:
         return decode_image(
             data,
@@ -46,12 +53,8 @@ def decode_or_reject(data: bytes, field: str = "image") -> np.ndarray:
             max_pixels=settings.FACE_MAX_IMAGE_PIXELS,
         )
     except ImageRejected as exc:
-        raise ApiError(
-            exc.message,
-            code=exc.code,
-            status_code=REJECTION_STATUS.get(exc.code, status.HTTP_422_UNPROCESSABLE_ENTITY),
-            details={field: [exc.message]},
-        ) from exc
+        error = REJECTIONS.get(exc.code, CorruptImage)
+        raise error(exc.message, code=exc.code, details={field: [exc.message]}) from exc
 
 
 def encode_jpeg(image_bgr: np.ndarray, quality: int = 92) -> bytes:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import audit
 from faces.engine import Face, FaceEngine, decode_image, get_engine
+from faces.engine.geometry import iou
 from faces.enrolment import store_embedding
 from faces.models import FaceSample, ReembedJob, ReembedStatus
 
@@ -52,22 +53,12 @@ def start_reembed(context: audit.AuditContext, engine: FaceEngine | None = None)
     return job
 
 
-def _overlap(a: list[float], b: tuple[float, ...]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = w * h
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
-
-
 def locate_face(engine: FaceEngine, image: np.ndarray, sample: FaceSample) -> Face:
     """The new detector's face that overlaps the stored box most; the stored landmarks
     when the new detector does not find it (they still align the crop well)."""
     detected = engine.detect(image)
-    best = max(detected, key=lambda f: _overlap(sample.bbox, f.bbox), default=None)
-    if best is not None and _overlap(sample.bbox, best.bbox) >= 0.3:
+    best = max(detected, key=lambda f: iou(sample.bbox, f.bbox), default=None)
+    if best is not None and iou(sample.bbox, best.bbox) >= 0.3:
         return best
     return Face(bbox=tuple(sample.bbox), landmarks=np.asarray(sample.landmarks), score=0.0)
 

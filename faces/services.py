@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from rest_framework import status
 
-from config.api.errors import ApiError
 from faces.engine import FaceEngine, get_engine
+from faces.exceptions import NotEnrolled
 from faces.gallery import Gallery, get_gallery
 from faces.models import FaceEmbedding, Person
 from faces.recognition import IdentifiedFace, identify_faces
@@ -44,11 +43,7 @@ def verify(image_bgr: np.ndarray, person: Person, face_index: int | None = None)
         for e in FaceEmbedding.objects.filter(sample__person=person, model_key=engine.model_key)
     ]
     if not vectors:
-        raise ApiError(
-            f"{person.full_name} has no enrolled face for the current model.",
-            code="not_enrolled",
-            status_code=status.HTTP_409_CONFLICT,
-        )
+        raise NotEnrolled(f"{person.full_name} has no enrolled face for the current model.")
     faces = engine.detect(image_bgr)
     if face_index is None and len(faces) > 1:
         face_index = max(range(len(faces)), key=lambda i: faces[i].area)

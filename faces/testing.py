@@ -1,61 +1,38 @@
 """Real test images from installed packages, their variants, and enrolment helpers.
 
-The suite must pass from a clone alone, so every face comes from a package: insightface's
-``t1.jpg`` (six people) and ``Tom_Hanks_54745.png``, and scikit-image's astronaut. Each
-variant comes with a function mapping a point of the original into the variant, so tests
-can tell which face in a variant is whom.
+The suite must pass from a clone alone, so every face comes from a package
+(``faces.sample_images``, which the demo uses too, re-exported here). Each variant comes
+with a function mapping a point of the original into the variant, so tests can tell which
+face in a variant is whom.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from faces.engine.geometry import box_centre
+from faces.sample_images import astronaut, hanks, nearest, package_dir, scaled, t1
+
+__all__ = [
+    "astronaut",
+    "box_centre",
+    "decompression_bomb_png",
+    "hanks",
+    "jpeg_bytes",
+    "nearest",
+    "package_dir",
+    "png_bytes",
+    "scaled",
+    "t1",
+    "variants",
+]
+
 PointMap = Callable[[float, float], tuple[float, float]]
-
-
-def package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.submodule_search_locations, f"{name} is not installed"
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-@cache
-def _load(name: str) -> np.ndarray:
-    image = cv2.imread(str(package_dir("insightface") / "data" / "images" / name))
-    assert image is not None, name
-    image.setflags(write=False)
-    return image
-
-
-def t1() -> np.ndarray:
-    """1280x886, six people."""
-    return _load("t1.jpg")
-
-
-def hanks() -> np.ndarray:
-    """112x112 portrait of someone not in t1."""
-    return _load("Tom_Hanks_54745.png")
-
-
-@cache
-def astronaut() -> np.ndarray:
-    from skimage import data
-
-    image = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
-    image.setflags(write=False)
-    return image
-
-
-def scaled(image: np.ndarray, factor: float) -> np.ndarray:
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = 92) -> bytes:
@@ -94,16 +71,6 @@ def variants(image: np.ndarray) -> dict[str, tuple[np.ndarray, PointMap]]:
             rotate,
         ),
     }
-
-
-def bbox_center(bbox) -> tuple[float, float]:
-    x, y, bw, bh = bbox
-    return x + bw / 2, y + bh / 2
-
-
-def nearest(point: tuple[float, float], boxes: list) -> int:
-    distances = [np.hypot(*(np.subtract(bbox_center(b), point))) for b in boxes]
-    return int(np.argmin(distances))
 
 
 def decompression_bomb_png(side: int = 30_000) -> bytes:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from cameras.addresses import DEFAULT_ALLOWED_NETWORKS
+from cameras.synthetic_video import VideoInfo, face_crops, ffmpeg_path, make_test_video
 from cameras.testing.servers import MjpegServer, RtspServer, rtsp_unavailable_reason
-from cameras.testing.video import VideoInfo, face_crops, ffmpeg_path, make_test_video
 
 #: The test servers listen on loopback, which production refuses (``CAMERA_ALLOWED_NETWORKS``).
 TEST_ALLOWED_NETWORKS = [*DEFAULT_ALLOWED_NETWORKS, "127.0.0.0/8"]

@@ -16,6 +16,8 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from config.errors import DomainError
+
 logger = logging.getLogger(__name__)
 
 GENERIC_MESSAGES = {
@@ -49,6 +51,14 @@ class ApiError(exceptions.APIException):
 class Conflict(ApiError):
     def __init__(self, message: str, *, code: str = "conflict", details=None) -> None:
         super().__init__(message, code=code, status_code=status.HTTP_409_CONFLICT, details=details)
+
+
+def from_domain(exc: DomainError) -> ApiError:
+    """The API error for a domain refusal: its code, message and details, at the status
+    its class hints at. Every app's domain errors map here, so no app needs its own."""
+    return ApiError(
+        exc.message, code=exc.code, status_code=int(exc.status_hint), details=exc.details
+    )
 
 
 def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
@@ -101,7 +111,9 @@ def _code_of(exc: exceptions.APIException) -> str:
 
 def envelope_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every exception becomes an envelope response."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, DomainError):
+        exc = from_domain(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cameras.api.serializers import CameraRefSerializer
 from detections.models import Detection, UnknownFace
+from detections.payloads import detection_payload
 from faces.api.serializers import PersonRefSerializer
 from faces.models import Person
 
@@ -16,10 +16,10 @@ class DetectionSerializer(serializers.ModelSerializer):
     """``{"id", "camera", "person", "status", "score", "captured_at", "bbox",
     "snapshot_url"}`` plus details; the snapshot URL needs the caller's token."""
 
-    camera = serializers.SerializerMethodField()
+    camera = CameraRefSerializer(read_only=True)
     person = PersonRefSerializer(read_only=True, allow_null=True)
-    snapshot_url = serializers.SerializerMethodField()
-    face_url = serializers.SerializerMethodField()
+    snapshot_url = serializers.CharField(read_only=True, allow_null=True)
+    face_url = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = Detection
@@ -43,19 +43,10 @@ class DetectionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(CameraRefSerializer)
-    def get_camera(self, detection: Detection) -> dict:
-        return {"id": detection.camera_id, "name": detection.camera_name}
-
-    def get_snapshot_url(self, detection: Detection) -> str | None:
-        if not detection.frame:
-            return None
-        return reverse("detection-snapshot", args=[detection.pk])
-
-    def get_face_url(self, detection: Detection) -> str | None:
-        if not detection.face_crop:
-            return None
-        return reverse("detection-face", args=[detection.pk])
+    def to_representation(self, instance: Detection) -> dict:
+        """The fields above describe the shape for the schema; the values come from
+        ``detections.payloads``, the one builder the live cache and the WebSocket use."""
+        return detection_payload(instance)
 
 
 class AssignSerializer(serializers.Serializer):

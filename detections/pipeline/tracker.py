@@ -27,28 +27,14 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from faces.engine import Face
+from faces.engine.geometry import Box, box_centre, iou
 
 from .config import PipelineConfig
-
-Box = tuple[float, float, float, float]
 
 #: Observations kept per track: enough for velocity and for drawing a short trail.
 HISTORY_LENGTH = 32
 
 _GATED = 1e6
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two ``(x, y, w, h)`` boxes."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
-def box_centre(box: Box) -> tuple[float, float]:
-    return box[0] + box[2] / 2, box[1] + box[3] / 2
 
 
 def box_side(box: Box) -> float:

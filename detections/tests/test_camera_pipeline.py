@@ -17,9 +17,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.audit import AuditContext
 from cameras.models import Camera
+from cameras.synthetic_video import T1_FACES
 from cameras.testing.servers import RtspServer
 from cameras.testing.supervisor import RunningSupervisor
-from cameras.testing.video import T1_FACES
 from config.asgi import application
 from detections.models import Detection
 from faces import testing

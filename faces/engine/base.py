@@ -5,19 +5,31 @@ detector or recogniser runs: an operator switches engines with one setting. Ever
 this package therefore speaks only ``Face``, ``FaceEngine`` and these exceptions, and stores
 ``FaceEngine.model_key`` next to every embedding so that vectors from two different models
 are never compared with each other.
+
+``DetectorRecognizerEngine`` holds what the shipped engines share (settings checks, the
+detector lock, boxes clipped to the image, batched and normalised embeddings, onnxruntime
+options), so each engine module keeps only what is specific to its models.
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 #: Landmark order shared by YuNet and insightface (the subject's right eye is on the
 #: image's left in a frontal photo).
 LANDMARK_NAMES = ("right_eye", "left_eye", "nose", "right_mouth", "left_mouth")
+
+DEFAULT_DETECT_WIDTH = 640
+DEFAULT_DETECTION_SCORE = 0.7
 
 
 class FaceEngineError(Exception):
@@ -147,3 +159,93 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def session_options(threads: int) -> ort.SessionOptions:
+    """onnxruntime options shared by the engines; ``threads=0`` lets onnxruntime choose."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    # Spinning worker threads burn a core while idle; cameras and requests share the CPU.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def faces_within(
+    shape: tuple[int, ...],
+    corners: Iterable[Sequence[float]],
+    landmarks: Iterable[np.ndarray],
+    scores: Iterable[float],
+) -> list[Face]:
+    """Faces from ``(x0, y0, x1, y1)`` corners, clipped to an image of ``shape``, best
+    score first; a box left empty by the clipping is dropped."""
+    height, width = shape[:2]
+    faces = []
+    for (x0, y0, x1, y1), points, score in zip(corners, landmarks, scores, strict=True):
+        x0, y0 = max(0.0, float(x0)), max(0.0, float(y0))
+        x1, y1 = min(float(width), float(x1)), min(float(height), float(y1))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        faces.append(Face(bbox=(x0, y0, x1 - x0, y1 - y0), landmarks=points, score=score))
+    faces.sort(key=lambda face: face.score, reverse=True)
+    return faces
+
+
+RawDetections = tuple[Sequence[Sequence[float]], Sequence[np.ndarray], Sequence[float]]
+
+
+class DetectorRecognizerEngine(FaceEngine):
+    """An engine made of a detector model and a recognition model, as both shipped ones are.
+
+    Subclasses call ``_configure`` from their constructor and implement ``_run_detector``
+    (raw corners, landmarks and scores) and ``_run_recognizer`` (raw features); this class
+    checks the input, clips and sorts the faces, batches and L2-normalises the embeddings.
+    Detectors keep state between calls, so ``_run_detector`` holds ``_detector_lock``
+    around the model call; recognition sessions are safe to share between threads.
+    """
+
+    detect_width: int
+    detection_score: float
+
+    def _configure(self, *, detect_width: int, detection_score: float, ort_threads: int) -> None:
+        """Check and keep the settings every engine takes; raise on a bad one at start-up."""
+        if detect_width < 32:
+            raise EngineConfigurationError(f"detect_width must be at least 32, got {detect_width}")
+        if not 0.0 < detection_score < 1.0:
+            raise EngineConfigurationError(
+                f"detection_score must be between 0 and 1, got {detection_score}"
+            )
+        if ort_threads < 0:
+            raise EngineConfigurationError(f"ort_threads must be 0 or more, got {ort_threads}")
+        self.detect_width = int(detect_width)
+        self.detection_score = float(detection_score)
+        self._detector_lock = threading.Lock()
+
+    @abstractmethod
+    def _run_detector(self, image_bgr: np.ndarray, max_width: int) -> RawDetections:
+        """``(corners, landmarks, scores)`` of the faces in ``image_bgr``, in its pixels:
+        ``(x0, y0, x1, y1)`` per face, ``(5, 2)`` landmarks per face, one score per face."""
+
+    @abstractmethod
+    def _run_recognizer(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Raw (not yet normalised) features of ``faces``, one row per face."""
+
+    def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
+        check_image(image_bgr)
+        corners, landmarks, scores = self._run_detector(image_bgr, max_width or self.detect_width)
+        return faces_within(image_bgr.shape, corners, landmarks, scores)
+
+    def embed(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+        return self.embed_many(image_bgr, [face])[0]
+
+    def embed_many(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        check_image(image_bgr)
+        if not faces:
+            return np.empty((0, self.dim), dtype=np.float32)
+        features = np.asarray(self._run_recognizer(image_bgr, faces))
+        return l2_normalise(features.reshape(len(faces), -1))

@@ -12,15 +12,21 @@ imported only here, lazily, because it drags in scipy and scikit-image.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .align import align_face
-from .base import EngineConfigurationError, Face, FaceEngine, check_image, l2_normalise
-from .sface import DEFAULT_DETECT_WIDTH, DEFAULT_DETECTION_SCORE, session_options
+from .base import (
+    DEFAULT_DETECT_WIDTH,
+    DEFAULT_DETECTION_SCORE,
+    DetectorRecognizerEngine,
+    EngineConfigurationError,
+    Face,
+    RawDetections,
+    session_options,
+)
 
 LICENCE_NOTE = "insightface model packs are licensed for non-commercial research only"
 
@@ -33,7 +39,7 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class InsightFaceEngine(FaceEngine):
+class InsightFaceEngine(DetectorRecognizerEngine):
     """SCRFD + ArcFace loaded from ``model_dir``; never downloads anything.
 
     ``detect_width`` is the side of the square SCRFD input (multiple of 32), the
@@ -62,6 +68,9 @@ class InsightFaceEngine(FaceEngine):
             raise EngineConfigurationError(
                 f"detect_width must be a multiple of 32 for SCRFD, got {detect_width}"
             )
+        self._configure(
+            detect_width=detect_width, detection_score=detection_score, ort_threads=ort_threads
+        )
         folder = Path(model_dir).expanduser()
         if not folder.is_dir():
             raise EngineConfigurationError(
@@ -86,15 +95,12 @@ class InsightFaceEngine(FaceEngine):
         self.model_dir = folder
         self.detector_file = detector_path
         self.recognizer_file = recognizer_path
-        self.detect_width = int(detect_width)
-        self.detection_score = float(detection_score)
         self._detector.prepare(
             0,
             det_thresh=self.detection_score,
             nms_thresh=nms_threshold,
             input_size=(self.detect_width, self.detect_width),
         )
-        self._detector_lock = threading.Lock()
         self.dim = int(self._recognizer.output_shape[-1])
         self._crop_size = int(self._recognizer.input_size[0])
         self._batched = not isinstance(self._recognizer.input_shape[0], int)
@@ -143,33 +149,13 @@ class InsightFaceEngine(FaceEngine):
             )
         return candidates[0]
 
-    def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
-        check_image(image_bgr)
-        side = max_width or self.detect_width
-        size = (side, side)
+    def _run_detector(self, image_bgr: np.ndarray, max_width: int) -> RawDetections:
         with self._detector_lock:
-            boxes, points = self._detector.detect(image_bgr, input_size=size)
-        height, width = image_bgr.shape[:2]
-        faces = []
-        for box, landmarks in zip(boxes, points, strict=True):
-            x0, y0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
-            x1, y1 = min(float(width), float(box[2])), min(float(height), float(box[3]))
-            if x1 <= x0 or y1 <= y0:
-                continue
-            faces.append(Face(bbox=(x0, y0, x1 - x0, y1 - y0), landmarks=landmarks, score=box[4]))
-        faces.sort(key=lambda face: face.score, reverse=True)
-        return faces
+            boxes, points = self._detector.detect(image_bgr, input_size=(max_width, max_width))
+        return boxes[:, :4], points, boxes[:, 4]
 
-    def embed(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
-        return self.embed_many(image_bgr, [face])[0]
-
-    def embed_many(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-        check_image(image_bgr)
-        if not faces:
-            return np.empty((0, self.dim), dtype=np.float32)
+    def _run_recognizer(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         crops = [align_face(image_bgr, face.landmarks, self._crop_size) for face in faces]
         if self._batched:
-            features = self._recognizer.get_feat(crops)
-        else:
-            features = np.concatenate([self._recognizer.get_feat(crop) for crop in crops])
-        return l2_normalise(np.asarray(features).reshape(len(faces), -1))
+            return self._recognizer.get_feat(crops)
+        return np.concatenate([self._recognizer.get_feat(crop) for crop in crops])

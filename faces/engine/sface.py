@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +25,15 @@ import onnx
 import onnxruntime as ort
 
 from .align import align_face
-from .base import EngineConfigurationError, Face, FaceEngine, check_image, l2_normalise
+from .base import (
+    DEFAULT_DETECT_WIDTH,
+    DEFAULT_DETECTION_SCORE,
+    DetectorRecognizerEngine,
+    EngineConfigurationError,
+    Face,
+    RawDetections,
+    session_options,
+)
 from .imageio import downscale_for_detection
 
 DETECTOR_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
@@ -35,9 +42,6 @@ DETECTOR_SHA256 = "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726
 RECOGNIZER_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
 
 MODEL_KEY = f"sface-2021dec-int8-{RECOGNIZER_SHA256[:12]}"
-
-DEFAULT_DETECT_WIDTH = 640
-DEFAULT_DETECTION_SCORE = 0.7
 
 
 def default_model_dir() -> Path:
@@ -91,20 +95,7 @@ def prepare_sface_graph(model_bytes: bytes) -> bytes:
     return model.SerializeToString()
 
 
-def session_options(threads: int) -> ort.SessionOptions:
-    """onnxruntime options shared by the engines; ``threads=0`` lets onnxruntime choose."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3
-    # Spinning worker threads burn a core while idle; cameras and requests share the CPU.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
-
-
-class SFaceEngine(FaceEngine):
+class SFaceEngine(DetectorRecognizerEngine):
     """YuNet (OpenCV) for detection and landmarks, SFace (onnxruntime) for 128-d embeddings.
 
     Detection runs on a copy at most ``detect_width`` pixels wide; embedding crops are cut
@@ -125,21 +116,14 @@ class SFaceEngine(FaceEngine):
         ort_threads: int = 1,
         batch_size: int = 16,
     ) -> None:
-        if detect_width < 32:
-            raise EngineConfigurationError(f"detect_width must be at least 32, got {detect_width}")
-        if not 0.0 < detection_score < 1.0:
-            raise EngineConfigurationError(
-                f"detection_score must be between 0 and 1, got {detection_score}"
-            )
-        if ort_threads < 0:
-            raise EngineConfigurationError(f"ort_threads must be 0 or more, got {ort_threads}")
+        self._configure(
+            detect_width=detect_width, detection_score=detection_score, ort_threads=ort_threads
+        )
         folder = Path(model_dir) if model_dir else default_model_dir()
         detector_bytes = read_verified(folder / DETECTOR_FILE, DETECTOR_SHA256)
         recognizer_bytes = read_verified(folder / RECOGNIZER_FILE, RECOGNIZER_SHA256)
 
         self.model_dir = folder
-        self.detect_width = int(detect_width)
-        self.detection_score = float(detection_score)
         self.batch_size = max(1, int(batch_size))
         self._detector = cv2.FaceDetectorYN.create(
             "onnx",
@@ -150,7 +134,6 @@ class SFaceEngine(FaceEngine):
             nms_threshold,
             5000,
         )
-        self._detector_lock = threading.Lock()
         options = session_options(ort_threads)
         # The file stores int8 weights behind DequantizeLinear nodes. Left as QDQ, onnxruntime
         # dequantizes them on every run; treated as plain ops they are folded into float
@@ -163,46 +146,25 @@ class SFaceEngine(FaceEngine):
         )
         self._input_name = self._session.get_inputs()[0].name
 
-    def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
-        check_image(image_bgr)
-        small, _scale = downscale_for_detection(image_bgr, max_width or self.detect_width)
+    def _run_detector(self, image_bgr: np.ndarray, max_width: int) -> RawDetections:
+        small, _scale = downscale_for_detection(image_bgr, max_width)
         height, width = image_bgr.shape[:2]
         small_height, small_width = small.shape[:2]
         with self._detector_lock:
             self._detector.setInputSize((small_width, small_height))
             _status, rows = self._detector.detect(small)
         if rows is None:
-            return []
+            return (), (), ()
+        rows = np.asarray(rows, dtype=np.float64)
         to_full = np.array([width / small_width, height / small_height], dtype=np.float64)
-        faces = []
-        for row in np.asarray(rows, dtype=np.float64):
-            x0, y0 = row[0:2] * to_full
-            x1, y1 = (row[0:2] + row[2:4]) * to_full
-            x0, x1 = max(0.0, x0), min(float(width), x1)
-            y0, y1 = max(0.0, y0), min(float(height), y1)
-            if x1 <= x0 or y1 <= y0:
-                continue
-            faces.append(
-                Face(
-                    bbox=(x0, y0, x1 - x0, y1 - y0),
-                    landmarks=row[4:14].reshape(5, 2) * to_full,
-                    score=row[14],
-                )
-            )
-        faces.sort(key=lambda face: face.score, reverse=True)
-        return faces
+        corners = np.hstack([rows[:, 0:2] * to_full, (rows[:, 0:2] + rows[:, 2:4]) * to_full])
+        return corners, rows[:, 4:14].reshape(-1, 5, 2) * to_full, rows[:, 14]
 
-    def embed(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
-        return self.embed_many(image_bgr, [face])[0]
-
-    def embed_many(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-        check_image(image_bgr)
-        if not faces:
-            return np.empty((0, self.dim), dtype=np.float32)
+    def _run_recognizer(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         crops = np.stack([align_face(image_bgr, face.landmarks) for face in faces])
         batch = np.ascontiguousarray(crops[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
         outputs = [
             self._session.run(None, {self._input_name: batch[start : start + self.batch_size]})[0]
             for start in range(0, len(batch), self.batch_size)
         ]
-        return l2_normalise(np.concatenate(outputs))
+        return np.concatenate(outputs)

@@ -76,6 +76,6 @@ def enrolled_t1(api, settings) -> list[EnrolledFace]:
             format="multipart",
         )
         assert response.status_code == 201, response.json()
-        cx, cy = testing.bbox_center(response.json()["bbox"])
+        cx, cy = testing.box_centre(response.json()["bbox"])
         enrolled.append(EnrolledFace(person, (cx / T1_ENROL_SCALE, cy / T1_ENROL_SCALE)))
     return enrolled

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from accounts.audit import AuditContext, record_create
 from cameras.models import Camera, Direction
-from cameras.testing.video import face_crops, ffmpeg_path, make_test_video
-from faces import testing
+from cameras.synthetic_video import T1_FACES, face_crops, ffmpeg_path, make_test_video
+from faces import sample_images
 from faces.engine import decode_image, get_engine
 from faces.enrolment import enrol
 from faces.models import Person
@@ -69,9 +69,7 @@ class Command(BaseCommand):
         return face_crops()
 
     def _enrol_t1_people(self) -> None:
-        from cameras.testing.video import T1_FACES
-
-        image = testing.scaled(testing.t1(), 2.0)
+        image = sample_images.scaled(sample_images.t1(), 2.0)
         faces = get_engine().detect(image)
         for letter, t1_face in zip("AB", T1_FACES, strict=False):
             cx, cy = t1_face.center
@@ -81,7 +79,7 @@ class Command(BaseCommand):
                 consent_at=timezone.now(),
             )
             record_create(person, AuditContext())
-            index = testing.nearest((cx * 2, cy * 2), [f.bbox for f in faces])
+            index = sample_images.nearest((cx * 2, cy * 2), [f.bbox for f in faces])
             enrol(person, image, context=AuditContext(), face_index=index)
 
     def _seed_camera(self, walkers: list[np.ndarray] | None) -> None:

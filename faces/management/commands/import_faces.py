@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from accounts import audit
 from accounts.models import AuditSource, User
-from config.api.errors import ApiError
 from faces.enrolment import enrol
+from faces.exceptions import FacesError
 from faces.images import decode_or_reject
 from faces.models import Person, SampleSource
 
@@ -65,8 +65,8 @@ class Command(BaseCommand):
             try:
                 image = decode_or_reject(photo.read_bytes())
                 enrol(person, image, context=context, source=SampleSource.IMPORT)
-            except ApiError as exc:
-                rejected.append((photo, f"{exc.error_code}: {exc.detail}"))
+            except FacesError as exc:
+                rejected.append((photo, f"{exc.code}: {exc.message}"))
             else:
                 enrolled += 1
         self._report(enrolled, rejected, directory)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from faces.engine import EngineConfigurationError, Face
+from faces.engine.geometry import iou
 from faces.engine.sface import (
     DETECTOR_FILE,
     MODEL_KEY,
@@ -35,14 +36,6 @@ def centres(faces: list[Face]) -> np.ndarray:
 def match(reference: np.ndarray, found: np.ndarray) -> list[int]:
     """Index in ``found`` of the nearest centre to each ``reference`` centre."""
     return [int(np.argmin(((found - point) ** 2).sum(axis=1))) for point in reference]
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    w = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    h = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 @pytest.mark.parametrize("detect_width", [640, 1280])
