@@ -39,7 +39,8 @@ def test_photos_are_streamed_to_staff_only(hr_manager, operator, viewer, sample)
     response = browser(hr_manager).get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
-    assert browser(operator).get(url).status_code == 200  # operators may view faces
+    # The API refuses operators the enrolment photos (GET /people/{id}/faces): so does the admin.
+    assert browser(operator).get(url).status_code == 403
     assert browser(viewer).get(url).status_code == 302  # no back-office at all
 
 
