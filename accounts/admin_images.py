@@ -33,6 +33,7 @@ class PrivateImage:
 
     @property
     def audit_label(self) -> str:
+        """What the audit log calls this image (``label``, else ``name``)."""
         return self.label or self.name
 
 
@@ -42,6 +43,7 @@ class PrivateImageAdminMixin:
     private_images: tuple[PrivateImage, ...] = ()
 
     def get_urls(self) -> list[URLPattern]:
+        """The model's URLs, preceded by one per private image."""
         opts = self.model._meta
         own = [
             path(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -38,7 +39,7 @@ def batch_seconds() -> float:
 
 
 @contextmanager
-def _serialised(key: str):
+def _serialised(key: str) -> Iterator[None]:
     """Only one reader at a time extends or opens the batch named by ``key``."""
     if connection.vendor == "postgresql":
         lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)

@@ -8,18 +8,24 @@ change permission on periodic tasks, which ``accounts.roles`` gives to admins on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
 from accounts.admin_roles import RoleAdminMixin
 
 
-def _needs_change(name: str):
+def _needs_change(name: str) -> Callable[..., HttpResponse | None]:
     """The parent's action ``name``, declaring that it needs the change permission."""
     parent = getattr(PeriodicTaskAdmin, name)
 
-    def action(self, request, queryset):
+    def action(
+        self: PeriodicTaskAdmin, request: HttpRequest, queryset: QuerySet
+    ) -> HttpResponse | None:
         return parent(self, request, queryset)
 
     action.__name__ = name

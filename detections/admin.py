@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Max
+from django.db.models import Max, Model
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -15,6 +16,7 @@ from accounts.roles import AdminCapability
 from config.api.errors import ApiError
 from detections.assignment import assign_detection, assign_group
 from detections.models import Detection, UnknownFace
+from faces.models import Person
 
 
 def face_thumbnail(detection_id: int | None, size: int = 64) -> str:
@@ -29,7 +31,7 @@ class AssignmentAdminMixin:
     the label: so "change" is the ``assign_detections`` capability, the API's rule for
     ``POST /detections/{id}/assign``, not the app-wide change permission."""
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return has_capability(request, AdminCapability.ASSIGN_DETECTIONS)
 
 
@@ -38,7 +40,7 @@ class DetectionForm(forms.ModelForm):
         model = Detection
         fields = ["person"]
 
-    def clean_person(self):
+    def clean_person(self) -> Person | None:
         person = self.cleaned_data.get("person")
         if person is None and self.instance.person_id is not None:
             raise forms.ValidationError("A labelled detection cannot be unlabelled.")
@@ -88,7 +90,9 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
     def face_large(self, detection: Detection) -> str:
         return face_thumbnail(detection.pk if detection.face_crop else None, 200)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Detection, form: forms.ModelForm, change: bool
+    ) -> None:
         """Label through the same service as the API (status, who and when, audit)."""
         person = form.cleaned_data.get("person")
         if "person" not in form.changed_data or person is None:

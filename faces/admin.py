@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -44,7 +45,7 @@ class FaceSampleInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # photos are enrolled through the API, which runs the quality gates
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
         """Only roles that may see enrolment photos see the inline (``GET /people/{id}/faces``
         in the API); others still see the person."""
         return has_capability(request, AdminCapability.VIEW_ENROLMENT_PHOTOS) and (
@@ -233,7 +234,7 @@ class FaceSampleAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
     def preview_large(self, sample: FaceSample) -> str:
         return thumbnail(sample, 240)
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
         return has_capability(request, AdminCapability.VIEW_ENROLMENT_PHOTOS) and (
             super().has_view_permission(request, obj)
         )
