@@ -1,5 +1,6 @@
 """The base every ModelAdmin uses, so changes made in the back-office are audit-logged
-exactly like changes made through the API."""
+exactly like changes made through the API, and its actions and pages are decided by the
+role policy (``accounts.admin_roles``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from accounts import audit
+from accounts.admin_roles import RoleAdminMixin
 from accounts.models import AuditSource
 
 
@@ -14,7 +16,7 @@ def admin_context(request) -> audit.AuditContext:
     return audit.AuditContext.from_request(request, source=AuditSource.ADMIN)
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
+class AuditedModelAdmin(RoleAdminMixin, admin.ModelAdmin):
     """Records add, change and delete (single, bulk and inline) in the audit log."""
 
     def save_model(self, request, obj, form, change):
@@ -68,7 +70,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 audit.record_delete(obj, before, object_id, context)
 
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
+class ReadOnlyModelAdmin(RoleAdminMixin, admin.ModelAdmin):
     """For records nobody may add, edit or delete by hand."""
 
     def has_add_permission(self, request):

@@ -2,7 +2,9 @@
 
 Views, admin classes and services call these functions inside the transaction that makes
 the change, so a change and its audit row land together or not at all. Values of fields
-that hold secrets are masked: the log says *that* a password changed, never what to.
+that hold secrets are masked: the log says *that* a password changed, never what to; and
+whatever a row stores is masked once more by ``accounts.secrets.mask_value``, so a secret
+inside a value (a URL's password or token, a nested ``api_key``) never lands in the log.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ from django.db import models
 
 from accounts.models import AuditAction, AuditLog, AuditSource
 from accounts.net import client_ip
-
-MASK = "********"
-SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "credential", "private")
+from accounts.secrets import MASK, is_secret_name, mask_text, mask_value
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,7 @@ class AuditContext:
 
 def is_secret_field(model: type[models.Model] | models.Model, name: str) -> bool:
     declared = getattr(model, "audit_secret_fields", ())
-    lowered = name.lower()
-    return name in declared or any(marker in lowered for marker in SECRET_MARKERS)
+    return name in declared or is_secret_name(name)
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,8 @@ def record(
         action=action,
         object_type=instance._meta.label_lower,
         object_id=str(object_id if object_id is not None else instance.pk or ""),
-        object_repr=str(instance)[:200],
-        changes=changes or {},
+        object_repr=mask_text(str(instance))[:200],
+        changes=mask_value(changes or {}),
         ip=context.ip,
         source=context.source,
     )

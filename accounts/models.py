@@ -6,7 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from accounts.roles import STAFF, Role, admin_site_allows
+from accounts.roles import STAFF, Role, admin_capability_allows, admin_site_allows
 
 
 class UserManager(BaseUserManager):
@@ -81,12 +81,18 @@ class User(AbstractBaseUser):
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_active and admin_site_allows(self.role, app_label, "view")
 
+    def has_capability(self, capability: str) -> bool:
+        """An ``accounts.roles.AdminCapability`` beyond view/add/change/delete (an admin
+        action, enrolment photos), decided by the role like ``has_perm``."""
+        return self.is_active and admin_capability_allows(self.role, capability)
+
 
 class AuditAction(models.TextChoices):
     CREATE = "create", "Create"
     UPDATE = "update", "Update"
     DELETE = "delete", "Delete"
     ERASE = "erase", "Erase biometric data"
+    READ = "read", "Read biometric images"
 
 
 class AuditSource(models.TextChoices):
@@ -96,9 +102,10 @@ class AuditSource(models.TextChoices):
 
 
 class AuditLog(models.Model):
-    """One create, update or delete, with who, from where and what changed.
+    """One create, update, delete or batch of image reads: who, from where, what changed.
 
-    Rows are written in the same transaction as the change and never edited. The actor's
+    Rows are written in the same transaction as the change and never edited (except a
+    batch of image reads, extended while it is open: ``accounts.audit_reads``). The actor's
     email is copied so the row still says who it was after the user is deleted.
     """
 

@@ -1,8 +1,10 @@
 """The roles and what each may do: the one place that decides.
 
 The API asks ``RolePermission`` (``accounts.permissions``), which reads each view's
-``roles``; the admin asks ``User.has_perm``, which reads ``ADMIN_SITE_ACCESS`` below.
-Nothing else in the code base tests a role.
+``roles``; the admin asks ``User.has_perm``, which reads ``ADMIN_SITE_ACCESS`` below, for
+view/add/change/delete, and ``User.has_capability``, which reads ``ADMIN_CAPABILITIES``,
+for everything else an admin page or action offers. Nothing else in the code base tests a
+role.
 """
 
 from __future__ import annotations
@@ -72,3 +74,33 @@ def admin_site_allows(role: str, app_label: str, action: str) -> bool:
     if app_label in access.change:
         return True
     return action == "view" and app_label in access.view
+
+
+class AdminCapability(models.TextChoices):
+    """What an admin page offers beyond view/add/change/delete. Each admin action names
+    one of these (or a plain permission) in ``allowed_permissions``; the admin mixin
+    ``accounts.admin_roles.RoleAdminMixin`` answers ``has_<capability>_permission``."""
+
+    RECORD_CONSENT = "record_consent", "Record biometric consent"
+    ERASE_BIOMETRICS = "erase_biometrics", "Erase a person's biometric data"
+    PROBE_CAMERA = "probe_camera", "Test a camera's source"
+    VIEW_ENROLMENT_PHOTOS = "view_enrolment_photos", "See enrolment photos"
+    ASSIGN_DETECTIONS = "assign_detections", "Label detections and unknown faces"
+
+
+# Each capability mirrors the API's rule for the same act, so that the back-office allows
+# exactly what the API allows: consent is a person edit, erasure ``POST /people/{id}/erase``,
+# probing ``POST /cameras/{id}/test``, photos ``GET /people/{id}/faces``, labelling
+# ``POST /detections/{id}/assign`` (tested in ``config/tests/test_admin_roles.py``).
+ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
+    AdminCapability.RECORD_CONSENT: PEOPLE_MANAGERS,
+    AdminCapability.ERASE_BIOMETRICS: PEOPLE_MANAGERS,
+    AdminCapability.PROBE_CAMERA: CAMERA_MANAGERS,
+    AdminCapability.VIEW_ENROLMENT_PHOTOS: PEOPLE_MANAGERS,
+    AdminCapability.ASSIGN_DETECTIONS: STAFF,
+}
+
+
+def admin_capability_allows(role: str, capability: str) -> bool:
+    """Whether ``role`` has ``capability``; an unknown capability is refused to everyone."""
+    return role in ADMIN_CAPABILITIES.get(capability, frozenset())

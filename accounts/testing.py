@@ -83,3 +83,76 @@ def _call_on_fresh(client, endpoint: CrudEndpoint, action: str):
             f"{action} was refused ({response.status_code}) but the object changed"
         )
     return response
+
+
+@dataclass
+class AdminActionCase:
+    """One admin action of one model, described once for the admin role matrix.
+
+    ``make`` builds a fresh object to run it on; ``took_effect(obj, page)`` tells whether
+    it ran, from the database or the page shown after it (its messages); ``tables`` are
+    the models besides ``model`` that it may change, which a refusal must leave alone.
+    """
+
+    model: type[models.Model]
+    action: str
+    allowed: frozenset[str]
+    make: Callable[[], models.Model]
+    took_effect: Callable[[models.Model, str], bool]
+    tables: tuple[type[models.Model], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.model._meta.label_lower, self.action)
+
+    @property
+    def changelist_url(self) -> str:
+        from django.urls import reverse
+
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+def admin_site_actions(site: Any) -> set[tuple[str, str]]:
+    """Every (model label, action name) that ``site`` offers to someone."""
+    return {
+        (model._meta.label_lower, name)
+        for model, model_admin in site._registry.items()
+        if model_admin.actions is not None
+        for _func, name, _description in model_admin._get_base_actions()
+    }
+
+
+def check_admin_action_matrix(browsers: dict[str, Any], cases: list[AdminActionCase]) -> None:
+    """Post every action through the real changelist as every role: an allowed role is
+    offered the action and it runs; any other role is not offered it, and posting it
+    anyway changes nothing. Collects every mismatch before failing."""
+    failures = []
+    for case in cases:
+        for role, browser in browsers.items():
+            obj = case.make()
+            tables = (case.model, *case.tables)
+            before = [table_state(model) for model in tables]
+            listing = browser.get(case.changelist_url)
+            offered = (
+                listing.status_code == 200
+                and f'<option value="{case.action}"' in listing.content.decode()
+            )
+            response = browser.post(
+                case.changelist_url,
+                {"action": case.action, "_selected_action": [obj.pk], "post": "yes"},
+                follow=True,
+            )
+            ran = case.took_effect(obj, response.content.decode())
+            label = f"{case.key[0]} {case.action} as {role}"
+            if role in case.allowed:
+                if not offered:
+                    failures.append(f"{label}: not offered")
+                if not ran:
+                    failures.append(f"{label}: did not run")
+            else:
+                if offered:
+                    failures.append(f"{label}: offered")
+                if ran or [table_state(model) for model in tables] != before:
+                    failures.append(f"{label}: refused, but it changed something")
+    assert not failures, "\n".join(failures)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin
+from accounts.admin_images import PrivateImage, PrivateImageAdminMixin
+from accounts.roles import AdminCapability
 from cameras.models import Camera, CameraStatus
 from cameras.services import (
     STATUS_FIELDS,
@@ -22,7 +21,6 @@ from cameras.services import (
 from cameras.snapshots import latest_snapshot
 from cameras.sources import SourceError
 from cameras.streams.probe import probe_source
-from config.private_files import private_jpeg
 
 STATUS_COLOURS = {
     CameraStatus.ONLINE: "#1a7f37",
@@ -85,8 +83,11 @@ class CameraForm(forms.ModelForm):
 
 
 @admin.register(Camera)
-class CameraAdmin(AuditedModelAdmin):
+class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
+    """Cameras; the newest frame is shown (and its reading audited: it shows faces)."""
+
     form = CameraForm
+    private_images = (PrivateImage("snapshot", read=lambda camera: latest_snapshot(camera.pk)),)
     list_display = ("name", "location", "direction", "status_badge", "last_frame_at", "fps")
     list_filter = ("status", "direction", "enabled")
     search_fields = ("name", "location")
@@ -126,23 +127,9 @@ class CameraAdmin(AuditedModelAdmin):
         url = reverse("admin:cameras_camera_snapshot", args=[camera.pk])
         return format_html('<img src="{}" style="max-width:480px" alt="no recent frame">', url)
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.snapshot_view)
-        return [
-            path("<int:pk>/snapshot/", view, name="cameras_camera_snapshot"),
-            *super().get_urls(),
-        ]
-
-    def snapshot_view(self, request, pk: int):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        camera = get_object_or_404(Camera, pk=pk)
-        jpeg = latest_snapshot(camera.pk)
-        if jpeg is None:
-            raise Http404("No recent frame")
-        return private_jpeg(jpeg)
-
-    @admin.action(description="Test the source (within 10 s)")
+    @admin.action(
+        description="Test the source (within 10 s)", permissions=[AdminCapability.PROBE_CAMERA]
+    )
     def test_sources(self, request, queryset):
         for camera in queryset[:5]:
             result = probe_source(

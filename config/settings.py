@@ -259,6 +259,9 @@ DETECTION_RETENTION_DAYS = env_int("DETECTION_RETENTION_DAYS", 30)
 UNKNOWN_RETENTION_DAYS = env_int("UNKNOWN_RETENTION_DAYS", 7)
 # Cosine similarity for an unknown face to join an existing unknown group.
 UNKNOWN_GROUP_THRESHOLD = env_float("UNKNOWN_GROUP_THRESHOLD", 0.45)
+# Reads of face photos, crops and frames by one user within this many seconds share one
+# audit row (accounts.audit_reads).
+AUDIT_READ_BATCH_SECONDS = env_int("AUDIT_READ_BATCH_SECONDS", 60)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

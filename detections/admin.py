@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Max
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.db.models import Max, Model
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, admin_context
+from accounts.admin_images import PrivateImage, PrivateImageAdminMixin
+from accounts.admin_roles import has_capability
+from accounts.roles import AdminCapability
 from config.errors import DomainError
-from config.private_files import private_jpeg
-from detections.assignment import assign_group
+from detections.assignment import assign_detection, assign_group
 from detections.models import Detection, UnknownFace
+from faces.models import Person
 
 
 def face_thumbnail(detection_id: int | None, size: int = 64) -> str:
@@ -25,8 +26,34 @@ def face_thumbnail(detection_id: int | None, size: int = 64) -> str:
     return format_html('<img src="{}" style="height:{}px;border-radius:4px">', url, size)
 
 
+class AssignmentAdminMixin:
+    """Changing a detection or a group means labelling it, and the only editable field is
+    the label: so "change" is the ``assign_detections`` capability, the API's rule for
+    ``POST /detections/{id}/assign``, not the app-wide change permission."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return has_capability(request, AdminCapability.ASSIGN_DETECTIONS)
+
+
+class DetectionForm(forms.ModelForm):
+    class Meta:
+        model = Detection
+        fields = ["person"]
+
+    def clean_person(self) -> Person | None:
+        person = self.cleaned_data.get("person")
+        if person is None and self.instance.person_id is not None:
+            raise forms.ValidationError("A labelled detection cannot be unlabelled.")
+        return person
+
+
 @admin.register(Detection)
-class DetectionAdmin(AuditedModelAdmin):
+class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelAdmin):
+    """Detections with their face crops; a person chosen here labels the detection like
+    ``POST /detections/{id}/assign``."""
+
+    form = DetectionForm
+    private_images = (PrivateImage("face", read=lambda detection: detection.face_crop),)
     list_display = ("face", "captured_at", "camera_name", "person", "status", "score")
     list_filter = ("status", "camera")
     search_fields = ("person__full_name", "person__employee_code", "camera_name")
@@ -63,18 +90,15 @@ class DetectionAdmin(AuditedModelAdmin):
     def face_large(self, detection: Detection) -> str:
         return face_thumbnail(detection.pk if detection.face_crop else None, 200)
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.face_view)
-        return [path("<int:pk>/face/", view, name="detections_detection_face"), *super().get_urls()]
-
-    def face_view(self, request, pk: int):
-        """Face crops are never public: streamed to staff who may view detections."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        detection = get_object_or_404(Detection, pk=pk)
-        if not detection.face_crop:
-            raise Http404("No face image")
-        return private_jpeg(detection.face_crop)
+    def save_model(
+        self, request: HttpRequest, obj: Detection, form: forms.ModelForm, change: bool
+    ) -> None:
+        """Label through the same service as the API (status, who and when, audit)."""
+        person = form.cleaned_data.get("person")
+        if "person" not in form.changed_data or person is None:
+            return
+        stored = Detection.objects.get(pk=obj.pk)
+        assign_detection(stored, person, enroll=False, context=admin_context(request))
 
 
 class UnknownFaceForm(forms.ModelForm):
@@ -89,7 +113,7 @@ class UnknownFaceForm(forms.ModelForm):
 
 
 @admin.register(UnknownFace)
-class UnknownFaceAdmin(admin.ModelAdmin):
+class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
     """Choosing "This is" labels every detection of the group with that person."""
 
     form = UnknownFaceForm
@@ -119,7 +143,7 @@ class UnknownFaceAdmin(admin.ModelAdmin):
             return
         try:
             labelled = assign_group(
-                obj,
+                UnknownFace.objects.get(pk=obj.pk),
                 person,
                 enroll=form.cleaned_data.get("enrol_face", False),
                 context=admin_context(request),

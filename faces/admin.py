@@ -6,13 +6,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
-from config.private_files import private_jpeg
+from accounts.admin_images import PrivateImage, PrivateImageAdminMixin
+from accounts.admin_roles import has_capability
+from accounts.roles import AdminCapability
 from faces import services
 from faces.enrolment import enrol
 from faces.erasure import erase_person
@@ -41,6 +44,13 @@ class FaceSampleInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # photos are enrolled through the API, which runs the quality gates
+
+    def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
+        """Only roles that may see enrolment photos see the inline (``GET /people/{id}/faces``
+        in the API); others still see the person."""
+        return has_capability(request, AdminCapability.VIEW_ENROLMENT_PHOTOS) and (
+            super().has_view_permission(request, obj)
+        )
 
     @admin.display(description="photo")
     def preview(self, sample: FaceSample) -> str:
@@ -166,7 +176,10 @@ class PersonAdmin(AuditedModelAdmin):
     def faces(self, person: Person) -> int:
         return person.face_total
 
-    @admin.action(description="Record biometric consent (given now)")
+    @admin.action(
+        description="Record biometric consent (given now)",
+        permissions=[AdminCapability.RECORD_CONSENT],
+    )
     def record_consent(self, request, queryset):
         from django.utils import timezone
 
@@ -181,7 +194,10 @@ class PersonAdmin(AuditedModelAdmin):
             count += 1
         self.message_user(request, f"Consent recorded for {count} person(s).")
 
-    @admin.action(description="Erase all biometric data (photos, embeddings)")
+    @admin.action(
+        description="Erase all biometric data (photos, embeddings)",
+        permissions=[AdminCapability.ERASE_BIOMETRICS],
+    )
     def erase_biometrics(self, request, queryset):
         for person in queryset:
             erase_person(person, admin_context(request))
@@ -189,7 +205,17 @@ class PersonAdmin(AuditedModelAdmin):
 
 
 @admin.register(FaceSample)
-class FaceSampleAdmin(AuditedModelAdmin):
+class FaceSampleAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
+    """Enrolment photos: only for roles that may see them (``view_enrolment_photos``)."""
+
+    private_images = (
+        PrivateImage(
+            "image",
+            read=lambda sample: sample.image,
+            permission=AdminCapability.VIEW_ENROLMENT_PHOTOS,
+            label="photo",
+        ),
+    )
     list_display = ("preview", "person", "source", "created_at")
     list_filter = ("source",)
     search_fields = ("person__full_name", "person__employee_code")
@@ -208,19 +234,10 @@ class FaceSampleAdmin(AuditedModelAdmin):
     def preview_large(self, sample: FaceSample) -> str:
         return thumbnail(sample, 240)
 
-    def get_urls(self):
-        image = self.admin_site.admin_view(self.image_view)
-        return [
-            path("<int:pk>/image/", image, name="faces_facesample_image"),
-            *super().get_urls(),
-        ]
-
-    def image_view(self, request, pk: int):
-        """Photos are never public: they are streamed to staff allowed to view samples."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        sample = get_object_or_404(FaceSample, pk=pk)
-        return private_jpeg(sample.image)
+    def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
+        return has_capability(request, AdminCapability.VIEW_ENROLMENT_PHOTOS) and (
+            super().has_view_permission(request, obj)
+        )
 
 
 @admin.register(ReembedJob)

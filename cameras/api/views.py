@@ -10,7 +10,9 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts import audit
 from accounts.api.viewsets import AuditedModelViewSet
+from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, CAMERA_MANAGERS, RoleRules
 from cameras.addresses import AddressRefused
 from cameras.api.serializers import CameraSerializer, ProbeResultSerializer, address_refused
@@ -19,7 +21,6 @@ from cameras.services import check_before_connect, connect_guard
 from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
-from config.private_files import private_jpeg
 
 PROBE_TIMEOUT_SECONDS = 10.0
 LIST_CACHE_SECONDS = 1.0
@@ -74,7 +75,13 @@ class CameraViewSet(AuditedModelViewSet):
                 code="no_snapshot",
                 status_code=status.HTTP_404_NOT_FOUND,
             )
-        return private_jpeg(jpeg)
+        return private_image_response(
+            jpeg,
+            context=audit.AuditContext.from_request(request),
+            model=Camera,
+            image="snapshot",
+            object_id=camera.pk,
+        )
 
     @extend_schema(request=None, responses={200: ProbeResultSerializer})
     @action(detail=True, methods=["post"])

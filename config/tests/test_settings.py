@@ -21,7 +21,14 @@ KEY_DIGEST = (
     "import django, hashlib; django.setup(); from django.conf import settings as s; "
     "print(hashlib.sha256(s.SECRET_KEY.encode()).hexdigest())"
 )
-SETTING_NAMES = {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "REDIS_URL", "PRESENCE_EMBEDDED"}
+SETTING_NAMES = {
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "DEBUG",
+    "REDIS_URL",
+    "PRESENCE_EMBEDDED",
+    "SECURE_SSL_REDIRECT",
+}
 
 
 def _environment(env: dict) -> dict:

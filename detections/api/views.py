@@ -15,12 +15,12 @@ from rest_framework.response import Response
 
 from accounts import audit
 from accounts.api.viewsets import ReadOnlyViewSet
+from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, STAFF, RoleRules
 from cameras.models import Camera
 from config.api.errors import ApiError
 from config.api.filters import TimeRangeFilterSet
 from config.api.pagination import LargeTablePagination
-from config.private_files import private_jpeg
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -99,10 +99,17 @@ class DetectionFilter(TimeRangeFilterSet):
         fields = ["camera", "person", "status", "unknown_face"]
 
 
-def _stream(field_file, missing: str):
+def _stream(request, detection: Detection, image: str, missing: str):
+    field_file = detection.face_crop if image == "face" else detection.frame
     if not field_file:
         raise ApiError(missing, code="no_image", status_code=404)
-    return private_jpeg(field_file)
+    return private_image_response(
+        field_file,
+        context=audit.AuditContext.from_request(request),
+        model=Detection,
+        image=image,
+        object_id=detection.pk,
+    )
 
 
 class DetectionViewSet(ReadOnlyViewSet):
@@ -140,12 +147,12 @@ class DetectionViewSet(ReadOnlyViewSet):
     @extend_schema(responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def snapshot(self, request, pk=None):
-        return _stream(self.get_object().frame, "This detection has no stored frame.")
+        return _stream(request, self.get_object(), "frame", "This detection has no stored frame.")
 
     @extend_schema(responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def face(self, request, pk=None):
-        return _stream(self.get_object().face_crop, "This detection has no stored face.")
+        return _stream(request, self.get_object(), "face", "This detection has no stored face.")
 
     @extend_schema(request=AssignSerializer, responses={200: DetectionSerializer})
     @action(detail=True, methods=["post"])

@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from accounts import audit
 from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet, RoleScopedMixin
+from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, PEOPLE_MANAGERS, RoleRules
-from config.private_files import private_jpeg
 from faces import services
 from faces.api.serializers import (
     DepartmentSerializer,
@@ -133,7 +133,13 @@ class PersonViewSet(AuditedModelViewSet):
     )
     def face_image(self, request, pk=None, face_id=None):
         sample = get_object_or_404(FaceSample, pk=face_id, person_id=self.get_object().pk)
-        return private_jpeg(sample.image)
+        return private_image_response(
+            sample.image,
+            context=audit.AuditContext.from_request(request),
+            model=FaceSample,
+            image="photo",
+            object_id=sample.pk,
+        )
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from accounts.models import AuditLog
 from conftest import PERSONA_PASSWORD
 from faces import testing
 from faces.models import FaceSample
@@ -39,7 +40,8 @@ def test_photos_are_streamed_to_staff_only(hr_manager, operator, viewer, sample)
     response = browser(hr_manager).get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
-    assert browser(operator).get(url).status_code == 200  # operators may view faces
+    # The API refuses operators the enrolment photos (GET /people/{id}/faces): so does the admin.
+    assert browser(operator).get(url).status_code == 403
     assert browser(viewer).get(url).status_code == 302  # no back-office at all
 
 
@@ -108,3 +110,24 @@ def test_identify_and_verify_page(hr_manager, viewer, enrolled_t1):
     response = page.post("/admin/faces/person/identify/", {"photo": garbage})
     assert response.status_code == 200
     assert browser(viewer).get("/admin/faces/person/identify/").status_code == 302
+
+
+def test_operators_see_people_but_not_their_photos(operator, sample):
+    client = browser(operator)
+    page = client.get(f"/admin/faces/person/{sample.person_id}/change/")
+    assert page.status_code == 200
+    assert b"/admin/faces/facesample/" not in page.content  # no inline, no thumbnail
+    assert client.get("/admin/faces/facesample/").status_code == 403
+    assert client.get(f"/admin/faces/facesample/{sample.pk}/change/").status_code == 403
+
+
+def test_photo_reads_are_audited(hr_manager, api, sample):
+    browser(hr_manager).get(f"/admin/faces/facesample/{sample.pk}/image/", REMOTE_ADDR="192.0.2.9")
+    url = f"/api/v1/people/{sample.person_id}/faces/{sample.pk}/image"
+    assert api["admin"].get(url, REMOTE_ADDR="192.0.2.10").status_code == 200
+    rows = {row.source: row for row in AuditLog.objects.filter(action="read")}
+    assert rows["admin"].actor == hr_manager and rows["admin"].ip == "192.0.2.9"
+    assert rows["api"].actor.role == "admin" and rows["api"].ip == "192.0.2.10"
+    for row in rows.values():
+        assert row.object_type == "faces.facesample" and row.changes["ids"] == [sample.pk]
+        assert row.changes["image"] == "photo"
