@@ -5,8 +5,7 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
-
-from accounts.permissions import RolePermission
+from rest_framework.permissions import AllowAny
 
 ErrorEnvelope = inline_serializer(
     name="ErrorEnvelope",
@@ -34,7 +33,7 @@ class PresenceAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         extra = dict(_ERRORS_ALWAYS)
-        if any(issubclass(p, RolePermission) for p in self.view.permission_classes):
+        if not all(issubclass(p, AllowAny) for p in self.view.permission_classes):
             extra.update(_ERRORS_AUTHENTICATED)
         if "{" in self.path:
             extra.update(_ERRORS_DETAIL)
