@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -35,6 +36,8 @@ SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
 
 
 class LoginView(APIView):
+    """Email and password in, JWT pair out."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
@@ -46,7 +49,9 @@ class LoginView(APIView):
         },
         tags=["auth"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Sign in: a token pair and the user. Each password check is a counted attempt
+        (``accounts.throttling``), refused with 429 over the account's or address's limit."""
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
@@ -125,7 +130,8 @@ class PasswordChangeView(APIView):
     roles = SIGNED_IN
 
     @extend_schema(request=PasswordChangeSerializer, responses={204: None}, tags=["auth"])
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Change the caller's password; the current one is checked as a counted attempt."""
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = request.user
