@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -27,38 +28,41 @@ from accounts.api.serializers import (
 )
 from accounts.net import client_ip
 from accounts.roles import ALL_ROLES, RoleRules
-from accounts.throttling import (
-    check_login_allowed,
-    clear_login_failures,
-    record_login_failure,
-)
+from accounts.throttling import begin_login_attempt
 from config.api.errors import ApiError
+from config.api.schema import ErrorEnvelope
 
 SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
 
 
 class LoginView(APIView):
+    """Email and password in, JWT pair out."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(
         request=LoginSerializer,
-        responses={200: LoginResponseSerializer, 429: OpenApiResponse(description="Throttled")},
+        responses={
+            200: LoginResponseSerializer,
+            401: OpenApiResponse(ErrorEnvelope, description="Email or password is wrong"),
+        },
         tags=["auth"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Sign in: a token pair and the user. Each password check is a counted attempt
+        (``accounts.throttling``), refused with 429 over the account's or address's limit."""
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
-        ip = client_ip(request)
-        check_login_allowed(email, ip)
+        attempt = begin_login_attempt(email, client_ip(request))
         user = authenticate(request, username=email, password=serializer.validated_data["password"])
         if user is None:
-            record_login_failure(email, ip)
+            attempt.failed()
             raise ApiError(
                 "Email or password is wrong.", code="invalid_credentials", status_code=401
             )
-        clear_login_failures(email)
+        attempt.succeeded()
         refresh = RefreshToken.for_user(user)
         update_last_login(None, user)
         return Response(
@@ -126,15 +130,16 @@ class PasswordChangeView(APIView):
     roles = SIGNED_IN
 
     @extend_schema(request=PasswordChangeSerializer, responses={204: None}, tags=["auth"])
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Change the caller's password; the current one is checked as a counted attempt."""
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = request.user
-        ip = client_ip(request)
-        check_login_allowed(user.email, ip)
+        attempt = begin_login_attempt(user.email, client_ip(request))
         if not user.check_password(serializer.validated_data["old_password"]):
-            record_login_failure(user.email, ip)
+            attempt.failed()
             raise ValidationError({"old_password": ["The current password is wrong."]})
+        attempt.succeeded()
         services.change_password(
             user,
             serializer.validated_data["new_password"],

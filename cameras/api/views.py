@@ -52,6 +52,9 @@ class CameraViewSet(AuditedModelViewSet):
     search_fields = ["name", "location"]
     ordering_fields = ["name", "status", "last_frame_at", "id"]
     ordering = ["name", "id"]
+    # Only the "test" action has a scope of its own (THROTTLE_CAMERA_TEST_RATE): each
+    # probe opens a connection to the camera and waits on it.
+    throttle_scope: str | None = None
 
     def list(self, request, *args, **kwargs):
         """The frontend polls this every few seconds from every open screen: the page is
@@ -84,7 +87,7 @@ class CameraViewSet(AuditedModelViewSet):
         )
 
     @extend_schema(request=None, responses={200: ProbeResultSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_scope="camera_test")
     def test(self, request, pk=None):
         camera = self.get_object()
         try:

@@ -16,7 +16,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from config.errors import DomainError
+from config.errors import DomainError, Throttled
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,14 @@ GENERIC_MESSAGES = {
     status.HTTP_404_NOT_FOUND: "Not found.",
     status.HTTP_405_METHOD_NOT_ALLOWED: "Method not allowed.",
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The request body is too large.",
+    status.HTTP_429_TOO_MANY_REQUESTS: "Too many requests.",
     status.HTTP_500_INTERNAL_SERVER_ERROR: "Internal server error.",
 }
 
 
 class ApiError(exceptions.APIException):
-    """An API error with an explicit code, status and details, raised by services."""
+    """An API error with an explicit code, status and details, raised by services;
+    ``wait`` (seconds) becomes a ``Retry-After`` header."""
 
     def __init__(
         self,
@@ -41,11 +43,13 @@ class ApiError(exceptions.APIException):
         code: str,
         status_code: int = status.HTTP_400_BAD_REQUEST,
         details: dict[str, Any] | None = None,
+        wait: int | None = None,
     ) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.error_code = code
         self.details = details or {}
+        self.wait = wait
 
 
 class Conflict(ApiError):
@@ -57,7 +61,11 @@ def from_domain(exc: DomainError) -> ApiError:
     """The API error for a domain refusal: its code, message and details, at the status
     its class hints at. Every app's domain errors map here, so no app needs its own."""
     return ApiError(
-        exc.message, code=exc.code, status_code=int(exc.status_hint), details=exc.details
+        exc.message,
+        code=exc.code,
+        status_code=int(exc.status_hint),
+        details=exc.details,
+        wait=exc.retry_after if isinstance(exc, Throttled) else None,
     )
 
 

@@ -158,6 +158,7 @@ class IdentifyView(RoleScopedMixin, APIView):
 
     roles = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
     parser_classes = [MultiPartParser]
+    throttle_scope = "identify"  # THROTTLE_IDENTIFY_RATE: each call runs the face model
 
     @extend_schema(
         request={"multipart/form-data": IdentifyRequestSerializer},
@@ -197,6 +198,7 @@ class VerifyView(RoleScopedMixin, APIView):
 
     roles = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
     parser_classes = [MultiPartParser]
+    throttle_scope = "verify"  # THROTTLE_VERIFY_RATE: each call runs the face model
 
     @extend_schema(
         request={"multipart/form-data": VerifyRequestSerializer},
