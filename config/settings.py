@@ -301,9 +301,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "config.api.filters.ApiFilterBackend",
+        "config.api.filters.StrictSearchFilter",
+        "config.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.PresenceAutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.envelope_exception_handler",

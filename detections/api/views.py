@@ -7,7 +7,7 @@ from datetime import timedelta
 import django_filters
 from django.db.models import Max
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -21,6 +21,7 @@ from cameras.models import Camera
 from config.api.errors import ApiError
 from config.api.filters import TimeRangeFilterSet
 from config.api.pagination import LargeTablePagination
+from config.api.schema import error_responses
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -112,6 +113,13 @@ def _stream(request, detection: Detection, image: str, missing: str):
     )
 
 
+class _LiveParams(drf_serializers.Serializer):
+    """``seconds``: the window, default 10, at most 600; ``camera``: only these cameras."""
+
+    seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
+    camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
+
+
 class DetectionViewSet(ReadOnlyViewSet):
     """Recognised, uncertain and unknown faces, one per tracked face."""
 
@@ -124,10 +132,8 @@ class DetectionViewSet(ReadOnlyViewSet):
     ordering = ["-captured_at", "-id"]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("seconds", int, description="Window, default 10, at most 600."),
-            OpenApiParameter("camera", int, many=True, description="Only these cameras."),
-        ],
+        summary="The detections of the last seconds, newest first",
+        parameters=[_LiveParams],
         responses={200: LiveResponseSerializer},
         filters=False,
     )
@@ -144,17 +150,21 @@ class DetectionViewSet(ReadOnlyViewSet):
             results = _live_from_database(cameras, seconds)
         return Response({"results": results, "server_time": timezone.now()})
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A detection's frame", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def snapshot(self, request, pk=None):
         return _stream(request, self.get_object(), "frame", "This detection has no stored frame.")
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A detection's face crop", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def face(self, request, pk=None):
         return _stream(request, self.get_object(), "face", "This detection has no stored face.")
 
-    @extend_schema(request=AssignSerializer, responses={200: DetectionSerializer})
+    @extend_schema(
+        summary="Label a detection with a person",
+        request=AssignSerializer,
+        responses={200: DetectionSerializer, **error_responses(422)},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         detection = self.get_object()
@@ -167,11 +177,6 @@ class DetectionViewSet(ReadOnlyViewSet):
             context=audit.AuditContext.from_request(request),
         )
         return Response(DetectionSerializer(detection).data)
-
-
-class _LiveParams(drf_serializers.Serializer):
-    seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
-    camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
 
 
 class AssignResultSerializer(drf_serializers.Serializer):
@@ -191,7 +196,11 @@ class UnknownFaceViewSet(ReadOnlyViewSet):
     ordering_fields = ["last_seen", "seen_count", "id"]
     ordering = ["-last_seen", "-id"]
 
-    @extend_schema(request=AssignSerializer, responses={200: AssignResultSerializer})
+    @extend_schema(
+        summary="Label every detection of an unknown face with a person",
+        request=AssignSerializer,
+        responses={200: AssignResultSerializer, **error_responses(422)},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         group = self.get_object()
