@@ -8,7 +8,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from config.server import stop_twisted_form_parsing
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+stop_twisted_form_parsing()
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

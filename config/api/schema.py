@@ -108,3 +108,36 @@ class PresenceAutoSchema(AutoSchema):
                     OpenApiResponse(ErrorEnvelope, description=description), key
                 )
         return responses
+
+
+#: Text the database can store: PostgreSQL refuses NUL characters, so the API does too.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _forbid_nul_in_strings(component: dict) -> None:
+    for prop in component.get("properties", {}).values():
+        plain_string = prop.get("type") == "string" and not (
+            {"format", "enum", "pattern"} & set(prop)
+        )
+        if plain_string and not prop.get("readOnly"):
+            prop["pattern"] = NO_NUL_PATTERN
+
+
+def document_input_rules(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: say in the schema what the API accepts.
+
+    An empty optional query parameter (``?status=``) is ignored, as if absent, by every
+    filter and by the pagination, so such parameters allow the empty value; and request
+    text never holds a NUL character.
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _forbid_nul_in_strings(component)
+    return result

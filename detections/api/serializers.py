@@ -6,13 +6,14 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from cameras.api.serializers import CameraRefSerializer
+from config.api.serializers import ApiModelSerializer, ApiSerializer
 from detections.models import Detection, UnknownFace
 from detections.payloads import detection_payload
 from faces.api.serializers import PersonRefSerializer
 from faces.models import Person
 
 
-class DetectionSerializer(serializers.ModelSerializer):
+class DetectionSerializer(ApiModelSerializer):
     """``{"id", "camera", "person", "status", "score", "captured_at", "bbox",
     "snapshot_url"}`` plus details; the snapshot URL needs the caller's token."""
 
@@ -49,12 +50,12 @@ class DetectionSerializer(serializers.ModelSerializer):
         return detection_payload(instance)
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(ApiSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     enroll = serializers.BooleanField(default=False)
 
 
-class UnknownFaceSerializer(serializers.ModelSerializer):
+class UnknownFaceSerializer(ApiModelSerializer):
     label = serializers.SerializerMethodField()
     last_camera = CameraRefSerializer(read_only=True, allow_null=True)
     resolved_person = PersonRefSerializer(read_only=True, allow_null=True)
@@ -82,6 +83,6 @@ class UnknownFaceSerializer(serializers.ModelSerializer):
         return reverse("detection-face", args=[latest]) if latest else None
 
 
-class LiveResponseSerializer(serializers.Serializer):
+class LiveResponseSerializer(ApiSerializer):
     results = DetectionSerializer(many=True)
     server_time = serializers.DateTimeField()

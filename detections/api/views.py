@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import audit
@@ -20,8 +21,9 @@ from accounts.roles import ALL_ROLES, STAFF, RoleRules
 from cameras.models import Camera
 from config.api.errors import ApiError
 from config.api.filters import TimeRangeFilterSet
-from config.api.pagination import LargeTablePagination
+from config.api.pagination import LargeTablePagination, positive_int_param
 from config.api.schema import error_responses
+from config.api.serializers import ApiSerializer
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -41,10 +43,17 @@ DETECTION_RULES = RoleRules(
 
 
 class DetectionCursorPagination(CursorPagination):
+    """Cursor pages of detections; ``page_size`` is checked as on page-number lists."""
+
     ordering = ("-captured_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        """The requested page size, capped, or the default when none is asked for."""
+        size = positive_int_param(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
 
 
 def _live_from_database(camera_ids: list[int], seconds: float) -> list[dict]:
@@ -113,7 +122,7 @@ def _stream(request, detection: Detection, image: str, missing: str):
     )
 
 
-class _LiveParams(drf_serializers.Serializer):
+class _LiveParams(ApiSerializer):
     """``seconds``: the window, default 10, at most 600; ``camera``: only these cameras."""
 
     seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
@@ -179,7 +188,7 @@ class DetectionViewSet(ReadOnlyViewSet):
         return Response(DetectionSerializer(detection).data)
 
 
-class AssignResultSerializer(drf_serializers.Serializer):
+class AssignResultSerializer(ApiSerializer):
     group = UnknownFaceSerializer()
     labelled = drf_serializers.IntegerField()
 
