@@ -117,7 +117,7 @@ def test_people_search_and_filters(api):
     duplicate = api["hr_manager"].post(
         "/api/v1/people", {"employee_code": "OPS-1", "full_name": "Copy"}, format="json"
     )
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409  # a value already taken: a clash with stored data
     assert "employee_code" in duplicate.json()["error"]["details"]
 
 
