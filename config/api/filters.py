@@ -9,6 +9,7 @@ to an id that does not exist filters to nothing, as any other value that matches
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ import django_filters
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
@@ -65,11 +67,48 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (or ``1``/``0``); any other word is an error, not "no filter"."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        """The boolean the text names, None when empty."""
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError("Use true or false.", code="invalid") from None
+
+
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """``BooleanFilter`` that refuses a value it does not understand."""
+
+    field_class = StrictBooleanField
+
+
+def without_empty_values(query: QueryDict) -> QueryDict:
+    """``query`` without its empty values: ``?camera=`` means no ``camera`` at all, as
+    it does for every filter (the schema allows the empty value)."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in query.lists():
+        kept = [value for value in values if value != ""]
+        if kept:
+            cleaned.setlist(key, kept)
+    return cleaned
+
+
 class ApiFilterSet(django_filters.FilterSet):
-    """Base of every filter set: foreign keys and ids filter by a bounded integer."""
+    """Base of every filter set: foreign keys and ids filter by a bounded integer,
+    booleans refuse words they do not know, times are read in UTC."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
         models.AutoField: {"filter_class": IdFilter},
         models.BigAutoField: {"filter_class": IdFilter},
         models.ForeignKey: {"filter_class": IdFilter},
@@ -130,6 +169,23 @@ class StrictOrderingFilter(OrderingFilter):
                 )
             return fields
         return self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        """The ``ordering`` parameter with a pattern of the fields it accepts."""
+        parameters = super().get_schema_operation_parameters(view)
+        queryset = view.get_queryset() if hasattr(view, "get_queryset") else None
+        try:
+            names = sorted(name for name, _ in self.get_valid_fields(queryset, view, {}))
+        except Exception:  # noqa: BLE001 - a view that cannot list fields keeps DRF's text
+            return parameters
+        one = "-?(" + "|".join(map(re.escape, names)) + ")"
+        for parameter in parameters:
+            if parameter["name"] == self.ordering_param and names:
+                parameter["schema"] = {"type": "string", "pattern": f"^{one}(,{one})*$"}
+                parameter["description"] = (
+                    f"Comma-separated fields, - for descending: {', '.join(names)}."
+                )
+        return parameters
 
 
 class StrictSearchFilter(SearchFilter):

@@ -239,10 +239,12 @@ def test_every_api_serializer_is_strict():
         "page_size=0",
         "page_size=1&page_size=2",
         "search=a%00b",
+        "active=maybe",
     ],
 )
 def test_invalid_filter_values_are_400_in_the_envelope(admin_api, query):
-    path = "/api/v1/people" if query.startswith("search") else "/api/v1/audit-logs"
+    on_people = query.startswith(("search", "active"))
+    path = "/api/v1/people" if on_people else "/api/v1/audit-logs"
     assert_envelope(admin_api.get(f"{path}?{query}"), 400, "validation_error")
 
 
@@ -258,6 +260,22 @@ def test_odd_offsets_are_read_in_utc(admin_api):
 def test_unknown_ids_and_empty_values_filter_to_nothing_or_nothing_at_all(admin_api, query):
     response = admin_api.get(f"/api/v1/detections?{query}")
     assert response.status_code == 200, response.content
+
+
+def test_live_ignores_empty_values(admin_api):
+    assert admin_api.get("/api/v1/detections/live?camera=&seconds=").status_code == 200
+
+
+def test_ordering_documents_the_fields_it_accepts(schema):
+    parameters = schema["paths"]["/api/v1/audit-logs"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "ordering")["schema"]["pattern"]
+    assert re.fullmatch(pattern, "-at,id")
+    assert not re.fullmatch(pattern, "nonsense")
+
+
+def test_cursor_pages_need_no_count(schema):
+    page = schema["components"]["schemas"]["PaginatedDetectionList"]
+    assert "count" not in page["required"]
 
 
 def test_delete_to_an_unknown_path_is_an_envelope_404(admin_api):

@@ -20,7 +20,7 @@ from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, STAFF, RoleRules
 from cameras.models import Camera
 from config.api.errors import ApiError
-from config.api.filters import TimeRangeFilterSet
+from config.api.filters import TimeRangeFilterSet, without_empty_values
 from config.api.pagination import LargeTablePagination, positive_int_param
 from config.api.schema import error_responses
 from config.api.serializers import ApiSerializer
@@ -86,6 +86,12 @@ class PageOrCursorPagination(LargeTablePagination):
             return self._delegate.get_paginated_response(data)
         return super().get_paginated_response(data)
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """Cursor pages carry no ``count``; page-number pages do."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = [name for name in paginated["required"] if name != "count"]
+        return paginated
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         parameters.append(
@@ -148,7 +154,7 @@ class DetectionViewSet(ReadOnlyViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def live(self, request):
-        params = _LiveParams(data=request.query_params)
+        params = _LiveParams(data=without_empty_values(request.query_params))
         params.is_valid(raise_exception=True)
         cameras = params.validated_data.get("camera") or list(
             Camera.objects.values_list("id", flat=True)

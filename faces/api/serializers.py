@@ -127,7 +127,7 @@ class FaceSampleSerializer(ApiModelSerializer):
 
 class FaceUploadSerializer(ApiSerializer):
     image = serializers.FileField()
-    face_index = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    face_index = serializers.IntegerField(required=False, min_value=0)
 
 
 class IdentifyRequestSerializer(ApiSerializer):
@@ -138,7 +138,7 @@ class IdentifyRequestSerializer(ApiSerializer):
 class VerifyRequestSerializer(ApiSerializer):
     image = serializers.FileField()
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
-    face_index = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    face_index = serializers.IntegerField(required=False, min_value=0)
 
 
 class CandidateSerializer(ApiSerializer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -16,7 +15,7 @@ from accounts import audit
 from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet, RoleScopedMixin
 from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, PEOPLE_MANAGERS, RoleRules
-from config.api.filters import ApiFilterSet
+from config.api.filters import ApiFilterSet, StrictBooleanFilter
 from config.api.schema import error_responses
 from faces import services
 from faces.api.serializers import (
@@ -62,9 +61,7 @@ class DepartmentViewSet(AuditedModelViewSet):
 
 
 class PersonFilter(ApiFilterSet):
-    has_consent = django_filters.BooleanFilter(
-        field_name="consent_at", lookup_expr="isnull", exclude=True
-    )
+    has_consent = StrictBooleanFilter(field_name="consent_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Person
