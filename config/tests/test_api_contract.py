@@ -197,14 +197,23 @@ def test_json_values_of_the_wrong_type_are_refused(admin_api, payload):
     assert not Person.objects.exists()
 
 
-def test_form_values_are_still_parsed_from_text(admin_api):
+def test_forms_are_for_photos_only(admin_api):
     response = admin_api.post(
         "/api/v1/people",
         {"employee_code": "F-1", "full_name": "Form", "active": "false"},
         format="multipart",
     )
-    assert response.status_code == 201, response.content
-    assert response.json()["active"] is False
+    assert_envelope(response, 415, "unsupported_media_type")
+
+
+def test_form_values_are_still_parsed_from_text(admin_api):
+    person = Person.objects.create(employee_code="V-1", full_name="Vi")
+    response = admin_api.post(
+        "/api/v1/faces/verify", {"person": str(person.pk), "face_index": "0"}, format="multipart"
+    )
+    error = assert_envelope(response, 400)
+    assert "person" not in error["details"]
+    assert "face_index" not in error["details"]
 
 
 def test_every_api_serializer_is_strict():
@@ -271,6 +280,11 @@ def test_ordering_documents_the_fields_it_accepts(schema):
     pattern = next(p for p in parameters if p["name"] == "ordering")["schema"]["pattern"]
     assert re.fullmatch(pattern, "-at,id")
     assert not re.fullmatch(pattern, "nonsense")
+
+
+def test_a_detection_of_a_deleted_camera_matches_the_schema(schema):
+    camera = schema["components"]["schemas"]["DetectionCamera"]["properties"]["id"]
+    assert camera["nullable"]
 
 
 def test_cursor_pages_need_no_count(schema):
@@ -364,6 +378,6 @@ def test_an_empty_multipart_body_gets_the_envelope_from_daphne(daphne_server):
     head, payload = _raw_post(
         daphne_server, "/api/v1/auth/login", "multipart/form-data; boundary=xyz", b"--xyz--\r\n"
     )
-    assert head.startswith("HTTP/1.1 400")
+    assert head.startswith("HTTP/1.1 415")  # JSON only, said in the envelope
     assert "content-type: application/json" in head.lower()
     assert b'"error"' in payload

@@ -13,11 +13,19 @@ from faces.api.serializers import PersonRefSerializer
 from faces.models import Person
 
 
+class DetectionCameraSerializer(ApiSerializer):
+    """The camera of a detection: the id is null once the camera was deleted, and the
+    name it had then stays."""
+
+    id = serializers.IntegerField(allow_null=True, read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
 class DetectionSerializer(ApiModelSerializer):
     """``{"id", "camera", "person", "status", "score", "captured_at", "bbox",
     "snapshot_url"}`` plus details; the snapshot URL needs the caller's token."""
 
-    camera = CameraRefSerializer(read_only=True)
+    camera = DetectionCameraSerializer(read_only=True)
     person = PersonRefSerializer(read_only=True, allow_null=True)
     snapshot_url = serializers.CharField(read_only=True, allow_null=True)
     face_url = serializers.CharField(read_only=True, allow_null=True)
