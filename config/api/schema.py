@@ -137,6 +137,7 @@ def document_input_rules(result: dict, generator: Any, request: Any, public: boo
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
+                    _forbid_nul_in_strings({"properties": {"_": parameter.get("schema", {})}})
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request"):
             _forbid_nul_in_strings(component)

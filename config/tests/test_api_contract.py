@@ -287,6 +287,12 @@ def test_a_detection_of_a_deleted_camera_matches_the_schema(schema):
     assert camera["nullable"]
 
 
+def test_text_parameters_refuse_nul_in_the_schema(schema):
+    parameters = schema["paths"]["/api/v1/people"]["get"]["parameters"]
+    search = next(p for p in parameters if p["name"] == "search")["schema"]
+    assert not re.fullmatch(search["pattern"], "a\x00b")
+
+
 def test_cursor_pages_need_no_count(schema):
     page = schema["components"]["schemas"]["PaginatedDetectionList"]
     assert "count" not in page["required"]
