@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -30,7 +30,7 @@ from accounts.net import client_ip
 from accounts.roles import ALL_ROLES, RoleRules
 from accounts.throttling import begin_login_attempt
 from config.api.errors import ApiError
-from config.api.schema import ErrorEnvelope
+from config.api.schema import error_responses
 
 SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
 
@@ -42,11 +42,9 @@ class LoginView(APIView):
     authentication_classes: list = []
 
     @extend_schema(
+        summary="Sign in with email and password",
         request=LoginSerializer,
-        responses={
-            200: LoginResponseSerializer,
-            401: OpenApiResponse(ErrorEnvelope, description="Email or password is wrong"),
-        },
+        responses={200: LoginResponseSerializer, **error_responses(401, 429)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -78,7 +76,10 @@ class RefreshView(TokenRefreshView):
     """Rotation: the answer carries a new refresh token and the old one is blacklisted."""
 
     @extend_schema(
-        request=RefreshTokenSerializer, responses={200: TokenPairSerializer}, tags=["auth"]
+        summary="Trade a refresh token for a new token pair",
+        request=RefreshTokenSerializer,
+        responses={200: TokenPairSerializer, **error_responses(401)},
+        tags=["auth"],
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -99,7 +100,12 @@ def _already_blacklisted(raw: str) -> bool:
 class LogoutView(APIView):
     roles = SIGNED_IN
 
-    @extend_schema(request=RefreshTokenSerializer, responses={204: None}, tags=["auth"])
+    @extend_schema(
+        summary="Sign out: revoke a refresh token",
+        request=RefreshTokenSerializer,
+        responses={204: None},
+        tags=["auth"],
+    )
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -119,7 +125,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     roles = SIGNED_IN
 
-    @extend_schema(responses={200: UserSerializer}, tags=["auth"])
+    @extend_schema(summary="The signed-in user", responses={200: UserSerializer}, tags=["auth"])
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
@@ -129,7 +135,12 @@ class PasswordChangeView(APIView):
 
     roles = SIGNED_IN
 
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None}, tags=["auth"])
+    @extend_schema(
+        summary="Change the signed-in user's password",
+        request=PasswordChangeSerializer,
+        responses={204: None, **error_responses(429)},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         """Change the caller's password; the current one is checked as a counted attempt."""
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})

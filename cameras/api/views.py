@@ -21,12 +21,13 @@ from cameras.services import check_before_connect, connect_guard
 from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
+from config.api.filters import ApiFilterSet
 
 PROBE_TIMEOUT_SECONDS = 10.0
 LIST_CACHE_SECONDS = 1.0
 
 
-class CameraFilter(django_filters.FilterSet):
+class CameraFilter(ApiFilterSet):
     status = django_filters.ChoiceFilter(choices=CameraStatus.choices)
     direction = django_filters.ChoiceFilter(choices=Direction.choices)
 
@@ -67,7 +68,7 @@ class CameraViewSet(AuditedModelViewSet):
             cache.set(key, data, timeout=LIST_CACHE_SECONDS)
         return Response(data)
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A camera's newest frame", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def snapshot(self, request, pk=None):
         camera = self.get_object()
@@ -86,7 +87,9 @@ class CameraViewSet(AuditedModelViewSet):
             object_id=camera.pk,
         )
 
-    @extend_schema(request=None, responses={200: ProbeResultSerializer})
+    @extend_schema(
+        summary="Probe a camera's source", request=None, responses={200: ProbeResultSerializer}
+    )
     @action(detail=True, methods=["post"], throttle_scope="camera_test")
     def test(self, request, pk=None):
         camera = self.get_object()

@@ -93,7 +93,7 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _validation_envelope(exc: exceptions.ValidationError) -> dict:
+def _validation_envelope(exc: exceptions.ValidationError, code: str) -> dict:
     detail = exc.detail
     if isinstance(detail, dict):
         details = _flatten(detail)
@@ -105,7 +105,29 @@ def _validation_envelope(exc: exceptions.ValidationError) -> dict:
         messages = [str(m) for m in _as_list(_flatten(detail))]
         details = {"non_field_errors": messages}
         message = "; ".join(messages)
-    return envelope("validation_error", message, details)
+    return envelope(code, message, details)
+
+
+#: Validation codes that mean "the request is well formed, but clashes with the data
+#: stored now": a unique value already taken, a referenced object that does not exist.
+#: The schema cannot promise against them, so they answer 409, not 400.
+STATE_CODES = frozenset({"unique", "does_not_exist"})
+
+
+def _leaf_codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_leaf_codes(value) for value in codes.values()))
+    if isinstance(codes, list):
+        return set().union(*(_leaf_codes(value) for value in codes))
+    return {str(codes)}
+
+
+def _validation_status(exc: exceptions.ValidationError) -> tuple[int, str]:
+    """409 ``conflict`` when every reason is a clash with stored data, else 400."""
+    codes = _leaf_codes(exc.get_codes())
+    if codes and codes <= STATE_CODES:
+        return status.HTTP_409_CONFLICT, "conflict"
+    return status.HTTP_400_BAD_REQUEST, "validation_error"
 
 
 def _code_of(exc: exceptions.APIException) -> str:
@@ -140,8 +162,10 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(int(exc.wait))
 
+    status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
-        body = _validation_envelope(exc)
+        status_code, code = _validation_status(exc)
+        body = _validation_envelope(exc, code)
     else:
         details = exc.details if isinstance(exc, ApiError) else {}
         detail = exc.detail
@@ -153,7 +177,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
             message = str(detail)
             code = _code_of(exc)
         body = envelope(code, message, details)
-    return Response(body, status=exc.status_code, headers=headers)
+    return Response(body, status=status_code, headers=headers)
 
 
 def _api_or_default(request, status_code: int, code: str, default_view, *args, **kwargs):
