@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +29,7 @@ from accounts.api.serializers import (
 from accounts.net import client_ip
 from accounts.roles import ALL_ROLES, RoleRules
 from accounts.throttling import begin_login_attempt
-from config.api.errors import ApiError
+from config.api.errors import RULE_CODE, ApiError
 from config.api.schema import error_responses
 
 SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
@@ -103,7 +103,7 @@ class LogoutView(APIView):
     @extend_schema(
         summary="Sign out: revoke a refresh token",
         request=RefreshTokenSerializer,
-        responses={204: None},
+        responses={204: None, **error_responses(401)},
         tags=["auth"],
     )
     def post(self, request):
@@ -115,7 +115,12 @@ class LogoutView(APIView):
         except TokenError as exc:
             if _already_blacklisted(raw):
                 return Response(status=status.HTTP_204_NO_CONTENT)
-            raise ValidationError({"refresh": [str(exc)]}, code="token_not_valid") from exc
+            raise ApiError(
+                "The refresh token is invalid or expired.",
+                code="token_not_valid",
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                details={"refresh": [str(exc)]},
+            ) from exc
         if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
             raise PermissionDenied("This refresh token belongs to another user.")
         token.blacklist()
@@ -149,7 +154,9 @@ class PasswordChangeView(APIView):
         attempt = begin_login_attempt(user.email, client_ip(request))
         if not user.check_password(serializer.validated_data["old_password"]):
             attempt.failed()
-            raise ValidationError({"old_password": ["The current password is wrong."]})
+            raise ValidationError(
+                {"old_password": [ErrorDetail("The current password is wrong.", code=RULE_CODE)]}
+            )
         attempt.succeeded()
         services.change_password(
             user,

@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from accounts.models import AuditLog, User
 from config.api.serializers import ApiModelSerializer, ApiSerializer
@@ -24,7 +25,8 @@ def _validate_new_password(password: str, user: User | None) -> str:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError(list(exc.messages)) from exc
+        # The validators' codes (password_too_short, ...) travel on: the API answers 422.
+        raise serializers.ValidationError(get_error_detail(exc)) from exc
     return password
 
 

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
 
 from cameras.addresses import AddressRefused
 from cameras.models import Camera
 from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
 from cameras.sources import SourceError, mask_url, with_credentials
-from config.api.errors import ApiError
+from config.api.errors import RULE_CODE, ApiError
 from config.api.serializers import ApiModelSerializer, ApiSerializer
 
 ADDRESS_REFUSED = "camera_address_not_allowed"
 
 
 def address_refused(exc: AddressRefused) -> ApiError:
-    """The 400 for a camera host outside ``CAMERA_ALLOWED_NETWORKS``: its own code and a
+    """The 422 for a camera host outside ``CAMERA_ALLOWED_NETWORKS``: its own code and a
     message naming the setting, so the operator knows what to ask an administrator."""
-    return ApiError(str(exc), code=ADDRESS_REFUSED, details={"source_url": [str(exc)]})
+    return ApiError(
+        str(exc),
+        code=ADDRESS_REFUSED,
+        status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        details={"source_url": [str(exc)]},
+    )
 
 
 class CameraRefSerializer(ApiModelSerializer):
@@ -47,6 +53,25 @@ def validate_roi(value):
     return points
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "nullable": True,
+        "minItems": 3,
+        "maxItems": 64,
+        "items": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 2,
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+        "description": "A polygon of [x, y] points, as fractions of the frame; null: all.",
+    }
+)
+class RoiField(serializers.JSONField):
+    """The region of interest: the schema says its shape, ``validate_roi`` enforces it."""
+
+
 class CameraSerializer(ApiModelSerializer):
     """``source_url`` may carry credentials on write; they are moved into the encrypted
     fields. Reads never show ``username`` or ``password``, and mask the URL."""
@@ -58,7 +83,7 @@ class CameraSerializer(ApiModelSerializer):
         write_only=True, required=False, allow_blank=True, max_length=500, trim_whitespace=False
     )
     has_credentials = serializers.SerializerMethodField()
-    roi = serializers.JSONField(required=False, allow_null=True, validators=[validate_roi])
+    roi = RoiField(required=False, allow_null=True, validators=[validate_roi])
 
     class Meta:
         model = Camera
@@ -102,7 +127,7 @@ class CameraSerializer(ApiModelSerializer):
         except AddressRefused as exc:
             raise address_refused(exc) from exc
         except SourceError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+            raise serializers.ValidationError(str(exc), code=RULE_CODE) from exc
 
     def validate(self, attrs: dict) -> dict:
         """Credentials leave the URL, and only a network source may have any: a device or
@@ -125,7 +150,9 @@ class CameraSerializer(ApiModelSerializer):
         try:
             with_credentials(current("source_url"), current("username"), current("password"))
         except SourceError as exc:
-            raise serializers.ValidationError({"username": [str(exc)]}) from exc
+            raise serializers.ValidationError(
+                {"username": [serializers.ErrorDetail(str(exc), code=RULE_CODE)]}
+            ) from exc
 
 
 class ProbeResultSerializer(ApiSerializer):

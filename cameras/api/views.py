@@ -22,6 +22,7 @@ from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
 from config.api.filters import ApiFilterSet
+from config.api.schema import error_responses
 
 PROBE_TIMEOUT_SECONDS = 10.0
 LIST_CACHE_SECONDS = 1.0
@@ -68,7 +69,12 @@ class CameraViewSet(AuditedModelViewSet):
             cache.set(key, data, timeout=LIST_CACHE_SECONDS)
         return Response(data)
 
-    @extend_schema(summary="A camera's newest frame", responses={(200, "image/jpeg"): bytes})
+    @extend_schema(
+        summary="A camera's newest frame",
+        description="409 ``no_snapshot`` while the camera has no recent frame (offline, "
+        "disabled, or not yet read).",
+        responses={(200, "image/jpeg"): bytes, **error_responses(409)},
+    )
     @action(detail=True, methods=["get"])
     def snapshot(self, request, pk=None):
         camera = self.get_object()
@@ -77,7 +83,7 @@ class CameraViewSet(AuditedModelViewSet):
             raise ApiError(
                 f"{camera.name} has no recent frame; it is {camera.status}.",
                 code="no_snapshot",
-                status_code=status.HTTP_404_NOT_FOUND,
+                status_code=status.HTTP_409_CONFLICT,
             )
         return private_image_response(
             jpeg,
@@ -88,7 +94,9 @@ class CameraViewSet(AuditedModelViewSet):
         )
 
     @extend_schema(
-        summary="Probe a camera's source", request=None, responses={200: ProbeResultSerializer}
+        summary="Probe a camera's source",
+        request=None,
+        responses={200: ProbeResultSerializer, **error_responses(422)},
     )
     @action(detail=True, methods=["post"], throttle_scope="camera_test")
     def test(self, request, pk=None):

@@ -127,7 +127,7 @@ def test_a_malformed_setting_fails_the_system_check(settings):
 
 
 def assert_address_refused(response) -> None:
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     error = response.json()["error"]
     assert error["code"] == "camera_address_not_allowed"
     assert "CAMERA_ALLOWED_NETWORKS" in error["message"]
@@ -169,7 +169,7 @@ def test_api_accepts_private_addresses(api, url):
 @pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "localhost", "[::ffff:127.0.0.1]"])
 def test_api_probe_of_a_stored_camera_refuses_without_connecting(api, listener, host):
     """The port-scanner case: a camera stored before the rule (with the ORM) points at a
-    real local service. The probe answers 400 and nothing connects to that port."""
+    real local service. The probe answers 422 and nothing connects to that port."""
     url = f"http://{host}:{port_of(listener)}/"
     camera = Camera.objects.create(name="Stored", source_url=url)
     response = api["operator"].post(f"/api/v1/cameras/{camera.pk}/test")

@@ -113,6 +113,22 @@ def _validation_envelope(exc: exceptions.ValidationError, code: str) -> dict:
 #: The schema cannot promise against them, so they answer 409, not 400.
 STATE_CODES = frozenset({"unique", "does_not_exist"})
 
+#: Validation codes that mean "the request matches the schema, but breaks a rule the
+#: schema cannot express": a password the password policy refuses, a camera source
+#: outside the allowed networks, credentials on a device source. They answer 422, so a
+#: 400 always means the request does not match the schema. Our own serializers raise
+#: such errors with the code ``RULE_CODE``.
+RULE_CODE = "unprocessable"
+RULE_CODES = frozenset(
+    {
+        RULE_CODE,
+        "password_too_short",
+        "password_too_common",
+        "password_entirely_numeric",
+        "password_too_similar",
+    }
+)
+
 
 def _leaf_codes(codes: Any) -> set[str]:
     if isinstance(codes, dict):
@@ -123,10 +139,13 @@ def _leaf_codes(codes: Any) -> set[str]:
 
 
 def _validation_status(exc: exceptions.ValidationError) -> tuple[int, str]:
-    """409 ``conflict`` when every reason is a clash with stored data, else 400."""
+    """409 ``conflict`` when every reason is a clash with stored data, 422 ``unprocessable``
+    when every reason is such a clash or a rule the schema cannot express, else 400."""
     codes = _leaf_codes(exc.get_codes())
     if codes and codes <= STATE_CODES:
         return status.HTTP_409_CONFLICT, "conflict"
+    if codes and codes <= STATE_CODES | RULE_CODES:
+        return status.HTTP_422_UNPROCESSABLE_ENTITY, RULE_CODE
     return status.HTTP_400_BAD_REQUEST, "validation_error"
 
 

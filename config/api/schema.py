@@ -37,7 +37,9 @@ ERROR_DESCRIPTIONS = {
     "that does not exist or is in the wrong state)",
     413: "The request body is too large",
     415: "Unsupported media type",
-    422: "The content is well formed but unusable (an image without a usable face)",
+    422: "The request matches the schema but breaks a rule the schema cannot express (a "
+    "password the policy refuses, a camera outside the allowed networks, a photo without "
+    "a usable face)",
     429: "Too many requests; Retry-After says when to try again",
     503: "A dependency is unavailable",
 }
@@ -101,6 +103,7 @@ class PresenceAutoSchema(AutoSchema):
             extra[409] = ERROR_DESCRIPTIONS[409]
             extra[413] = ERROR_DESCRIPTIONS[413]
             extra[415] = ERROR_DESCRIPTIONS[415]
+            extra[422] = ERROR_DESCRIPTIONS[422]
         if self.view.throttle_classes:
             extra[429] = ERROR_DESCRIPTIONS[429]
         return extra

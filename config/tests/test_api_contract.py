@@ -162,7 +162,7 @@ def test_weak_password_errors_name_the_password_field(admin_api):
         {"email": "weak@example.com", "role": "viewer", "password": "123"},
         format="json",
     )
-    error = assert_envelope(response, 400, "validation_error")
+    error = assert_envelope(response, 422, "unprocessable")
     assert "password" in error["details"]
     assert "non_field_errors" not in error["details"]
 
@@ -310,8 +310,63 @@ def test_credentials_on_a_device_source_are_refused(admin_api):
         {"name": "Webcam", "source_url": "0", "username": "someone"},
         format="json",
     )
-    error = assert_envelope(response, 400, "validation_error")
+    error = assert_envelope(response, 422, "unprocessable")
     assert "username" in error["details"]
+
+
+# --- 400 breaks the schema; 422 breaks a rule the schema cannot express ----------------
+
+
+def test_a_rule_and_a_type_error_together_are_400(admin_api):
+    """One field off the schema makes the whole request a 400, whatever else is wrong."""
+    response = admin_api.post(
+        "/api/v1/users",
+        {"email": "weak@example.com", "role": "viewer", "password": "123", "full_name": 5},
+        format="json",
+    )
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_a_wrong_current_password_is_422(admin_api):
+    response = admin_api.post(
+        "/api/v1/auth/password",
+        {"old_password": "not-the-password", "new_password": "a-long-new-secret-42"},
+        format="json",
+    )
+    error = assert_envelope(response, 422, "unprocessable")
+    assert "old_password" in error["details"]
+
+
+def test_logout_with_a_malformed_refresh_token_is_401(admin_api):
+    response = admin_api.post("/api/v1/auth/logout", {"refresh": "00"}, format="json")
+    assert_envelope(response, 401, "token_not_valid")
+
+
+def test_an_empty_photo_is_not_an_image(admin_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    empty = SimpleUploadedFile("empty.jpg", b"", content_type="image/jpeg")
+    response = admin_api.post("/api/v1/faces/identify", {"image": empty}, format="multipart")
+    assert_envelope(response, 415, "not_an_image")
+
+
+def test_a_camera_without_a_frame_has_no_snapshot_yet(admin_api):
+    created = admin_api.post(
+        "/api/v1/cameras", {"name": "New", "source_url": "rtsp://10.0.0.7/s"}, format="json"
+    )
+    response = admin_api.get(f"/api/v1/cameras/{created.json()['id']}/snapshot")
+    assert_envelope(response, 409, "no_snapshot")
+
+
+def test_the_roi_schema_says_its_shape(schema):
+    roi = schema["components"]["schemas"]["CameraRequest"]["properties"]["roi"]
+    assert roi["type"] == "array" and roi["minItems"] == 3
+    assert roi["items"]["items"] == {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def test_writes_document_422(schema):
+    assert "422" in statuses(schema, "POST", "/api/v1/users")
+    assert "422" in statuses(schema, "POST", "/api/v1/cameras/{id}/test")
 
 
 # --- Through the real server -----------------------------------------------------------------

@@ -126,17 +126,17 @@ class FaceSampleSerializer(ApiModelSerializer):
 
 
 class FaceUploadSerializer(ApiSerializer):
-    image = serializers.FileField()
+    image = serializers.FileField(allow_empty_file=True)
     face_index = serializers.IntegerField(required=False, min_value=0)
 
 
 class IdentifyRequestSerializer(ApiSerializer):
-    image = serializers.FileField()
+    image = serializers.FileField(allow_empty_file=True)
     k = serializers.IntegerField(required=False, min_value=1, max_value=20, default=5)
 
 
 class VerifyRequestSerializer(ApiSerializer):
-    image = serializers.FileField()
+    image = serializers.FileField(allow_empty_file=True)
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     face_index = serializers.IntegerField(required=False, min_value=0)
 
