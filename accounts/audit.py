@@ -24,7 +24,6 @@ from accounts.secrets import MASK, is_secret_name, mask_text, mask_value
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-    from rest_framework.request import Request
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,11 @@ class AuditContext:
     source: str = AuditSource.SYSTEM
 
     @classmethod
-    def from_request(
-        cls, request: HttpRequest | Request, source: str = AuditSource.API
-    ) -> AuditContext:
-        """The signed-in user (if any) and the client address of a request."""
+    def from_request(cls, request: HttpRequest, source: str = AuditSource.API) -> AuditContext:
+        """The signed-in user (if any) and the client address of a request.
+
+        DRF's ``Request`` is accepted too: it forwards ``user`` and ``META``.
+        """
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None
         return cls(actor=actor, ip=client_ip(request), source=source)
