@@ -6,6 +6,7 @@ import sys
 
 
 def main() -> None:
+    """Run a management command with the project's settings unless others are given."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

@@ -4,22 +4,29 @@ role policy (``accounts.admin_roles``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.forms import BaseModelFormSet, ModelForm
+from django.http import HttpRequest
 
 from accounts import audit
 from accounts.admin_roles import RoleAdminMixin
 from accounts.models import AuditSource
 
 
-def admin_context(request) -> audit.AuditContext:
+def admin_context(request: HttpRequest) -> audit.AuditContext:
+    """Who did it and from where, marked as done through the admin."""
     return audit.AuditContext.from_request(request, source=AuditSource.ADMIN)
 
 
 class AuditedModelAdmin(RoleAdminMixin, admin.ModelAdmin):
     """Records add, change and delete (single, bulk and inline) in the audit log."""
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        """Save and audit in one transaction: a create, or an update with its diff."""
         before = None
         if change:
             stored = type(obj)._default_manager.filter(pk=obj.pk).first()
@@ -31,13 +38,15 @@ class AuditedModelAdmin(RoleAdminMixin, admin.ModelAdmin):
             else:
                 audit.record_update(obj, before, admin_context(request))
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        """Delete and audit in one transaction, keeping the deleted values in the log."""
         before, object_id = audit.snapshot(obj), obj.pk
         with transaction.atomic():
             super().delete_model(request, obj)
             audit.record_delete(obj, before, object_id, admin_context(request))
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """The bulk delete action, audited row by row like single deletes."""
         rows = [(obj, audit.snapshot(obj), obj.pk) for obj in queryset]
         with transaction.atomic():
             super().delete_queryset(request, queryset)
@@ -45,7 +54,10 @@ class AuditedModelAdmin(RoleAdminMixin, admin.ModelAdmin):
             for obj, before, object_id in rows:
                 audit.record_delete(obj, before, object_id, context)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseModelFormSet, change: bool
+    ) -> None:
+        """Inline rows are audited too: created, changed and deleted ones."""
         befores = {}
         for inline_form in formset.forms:
             instance = inline_form.instance
@@ -73,11 +85,14 @@ class AuditedModelAdmin(RoleAdminMixin, admin.ModelAdmin):
 class ReadOnlyModelAdmin(RoleAdminMixin, admin.ModelAdmin):
     """For records nobody may add, edit or delete by hand."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Nobody adds these records by hand."""
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Nobody edits these records by hand."""
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Nobody deletes these records by hand."""
         return False

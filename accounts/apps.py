@@ -1,3 +1,5 @@
+"""The accounts app: users, roles, authentication and the audit log."""
+
 from django.apps import AppConfig
 
 

@@ -14,13 +14,16 @@ import decimal
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from accounts.models import AuditAction, AuditLog, AuditSource
 from accounts.net import client_ip
 from accounts.secrets import MASK, is_secret_name, mask_text, mask_value
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -32,13 +35,18 @@ class AuditContext:
     source: str = AuditSource.SYSTEM
 
     @classmethod
-    def from_request(cls, request, source: str = AuditSource.API) -> AuditContext:
+    def from_request(cls, request: HttpRequest, source: str = AuditSource.API) -> AuditContext:
+        """The signed-in user (if any) and the client address of a request.
+
+        DRF's ``Request`` is accepted too: it forwards ``user`` and ``META``.
+        """
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None
         return cls(actor=actor, ip=client_ip(request), source=source)
 
 
 def is_secret_field(model: type[models.Model] | models.Model, name: str) -> bool:
+    """Whether a field's values must be masked: declared secret by the model, or by its name."""
     declared = getattr(model, "audit_secret_fields", ())
     return name in declared or is_secret_name(name)
 
@@ -88,6 +96,7 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The fields that changed, old and new values made loggable (secrets masked)."""
     return {
         name: {"old": _public(before.get(name)), "new": _public(value)}
         for name, value in after.items()
@@ -103,6 +112,7 @@ def record(
     *,
     object_id: Any = None,
 ) -> AuditLog:
+    """Write one audit row; the actor's email is copied so it outlives the user."""
     actor = context.actor
     return AuditLog.objects.create(
         actor=actor,
@@ -118,6 +128,7 @@ def record(
 
 
 def record_create(instance: models.Model, context: AuditContext) -> AuditLog:
+    """Log a creation with every field's initial value."""
     changes = {
         name: {"old": None, "new": _public(value)} for name, value in snapshot(instance).items()
     }
@@ -137,6 +148,7 @@ def record_update(
 def record_delete(
     instance: models.Model, before: dict[str, Any], object_id: Any, context: AuditContext
 ) -> AuditLog:
+    """Log a deletion with the values the row had; ``object_id`` since the row has none now."""
     changes = {name: {"old": _public(value), "new": None} for name, value in before.items()}
     return record(AuditAction.DELETE, instance, context, changes, object_id=object_id)
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 PREFIX = "enc1:"
 
@@ -35,14 +39,17 @@ def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
 
 
 def fernet() -> MultiFernet:
+    """The cipher for the configured keys; the first encrypts, all of them decrypt."""
     return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS), settings.SECRET_KEY)
 
 
 def encrypt(plain: str) -> str:
+    """Encrypt for storage, prefixed so encrypted values are recognisable."""
     return PREFIX + fernet().encrypt(plain.encode()).decode()
 
 
 def decrypt(stored: str) -> str:
+    """Decrypt a stored value; ``ValueError`` when it is not ours or the key changed."""
     if not stored.startswith(PREFIX):
         raise ValueError("value is not encrypted by Presence")
     try:
@@ -57,12 +64,16 @@ class EncryptedTextField(models.TextField):
     Name such fields so the audit log masks them (``password``, ``secret``, ``api_key``).
     """
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(
+        self, value: str | None, expression: object, connection: BaseDatabaseWrapper
+    ) -> str | None:
+        """Decrypt on the way out of the database; empty stays empty."""
         if value is None or value == "":
             return value
         return decrypt(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> str | None:
+        """Encrypt on the way into the database; empty stays empty."""
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value

@@ -15,6 +15,8 @@ from django.db import models
 
 
 class Role(models.TextChoices):
+    """The four roles; what each may do is decided in this module only."""
+
     ADMIN = "admin", "Admin"
     HR_MANAGER = "hr_manager", "HR manager"
     OPERATOR = "operator", "Operator"
@@ -38,6 +40,7 @@ class RoleRules:
     actions: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def allowed(self, *, action: str | None, safe_method: bool) -> frozenset[str]:
+        """The roles allowed: the action's own rule if it has one, else read or write."""
         if action and action in self.actions:
             return self.actions[action]
         return self.read if safe_method else self.write

@@ -34,6 +34,7 @@ def revoke_refresh_tokens(user: User) -> int:
 
 
 def change_password(user: User, new_password: str, context: audit.AuditContext) -> None:
+    """Set the password and revoke the refresh tokens, so other sessions end; audited."""
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

@@ -1,3 +1,5 @@
+"""The attendance app: turns recognitions into attendance."""
+
 from django.apps import AppConfig
 
 

@@ -1,0 +1,1 @@
+"""Measurements behind BENCHMARKS.md; each module runs as a script."""

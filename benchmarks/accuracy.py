@@ -67,6 +67,8 @@ SWEEP = [round(0.30 + 0.05 * step, 2) for step in range(9)]
 
 @dataclass
 class Enrolment:
+    """The gallery built from the enrol folder, with what could not be enrolled."""
+
     names: list[str]
     index: GalleryIndex
     photos: int
@@ -89,10 +91,12 @@ EXTRA = "unexpected"
 
 
 def image_files(folder: Path) -> list[Path]:
+    """The folder's photos in a stable order, so runs are comparable."""
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def read_image(path: Path) -> np.ndarray:
+    """Decode a photo the way the API does."""
     return decode_image(path.read_bytes())
 
 
@@ -202,11 +206,14 @@ def identify_probes(
 
 
 def name_of(enrolment: Enrolment, person_id: int | None) -> str:
+    """A person's folder name for the report (``-`` for nobody)."""
     return "-" if person_id is None else enrolment.names[person_id]
 
 
 @dataclass(frozen=True)
 class Tally:
+    """The outcome counts of a run at one set of thresholds."""
+
     expected_enrolled: int
     correct: int
     wrong_person: int  # an enrolled face recognised as someone else
@@ -268,6 +275,7 @@ def verdicts_at(by_probe: dict[str, list[ProbeFace]], thresholds: Thresholds) ->
 
 
 def distribution(values: list[float]) -> str:
+    """One markdown row: count, min, p5, median, p95, max."""
     if not values:
         return "| 0 | - | - | - | - | - |"
     v = np.asarray(values, dtype=np.float64)
@@ -276,6 +284,7 @@ def distribution(values: list[float]) -> str:
 
 
 def score_sets(by_probe: dict[str, list[ProbeFace]]) -> dict[str, list[float]]:
+    """Genuine, impostor and stranger scores, whose overlap decides the thresholds."""
     genuine: list[float] = []
     impostor: list[float] = []
     top_impostor: list[float] = []
@@ -324,6 +333,7 @@ def enrolment_pairs(enrolment: Enrolment) -> dict[str, list[float]]:
 
 
 def per_probe_table(by_probe: dict[str, list[ProbeFace]], enrolment: Enrolment) -> str:
+    """Every probe face with its verdict, so each error can be looked at."""
     lines = [
         "| probe | expected | faces | face (x, y, w) | attributed to | given | status "
         "| score | margin | eye px |",
@@ -346,6 +356,7 @@ def per_probe_table(by_probe: dict[str, list[ProbeFace]], enrolment: Enrolment) 
 
 
 def sweep_table(by_probe: dict[str, list[ProbeFace]], base: Thresholds) -> str:
+    """Outcomes at a range of match thresholds, to choose the default from."""
     lines = [
         f"Match threshold sweep (unknown = min({base.unknown}, match), margin = {base.margin}):",
         "",
@@ -388,6 +399,7 @@ def evidence(sets: dict[str, list[float]], base: Thresholds) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Enrol, identify every probe, and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--dataset", type=Path, default=DEFAULT_DATASET, help="folder with enroll/ and probe/"

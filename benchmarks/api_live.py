@@ -51,10 +51,16 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from accounts.models import User
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -107,7 +113,7 @@ def bench_env(database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-def raw_connection(database_url: str, dbname: str | None = None):
+def raw_connection(database_url: str, dbname: str | None = None) -> psycopg.Connection:
     """A plain autocommit psycopg connection, outside Django, to ``dbname`` (default: the
     URL's database)."""
     import dj_database_url
@@ -145,6 +151,7 @@ def ensure_database(database_url: str) -> str:
 
 
 def setup_django(env: dict[str, str]) -> None:
+    """Configure Django for the bench database and migrate it."""
     os.environ.update(env)
     import django
     from django.core.management import call_command
@@ -205,6 +212,7 @@ def ensure_cameras() -> None:
 
 
 def ensure_people() -> None:
+    """People for the detections to name (created once)."""
     from django.utils import timezone
 
     from faces.models import Person
@@ -223,7 +231,8 @@ def ensure_people() -> None:
     )
 
 
-def ensure_user():
+def ensure_user() -> User:
+    """The operator the simulated clients sign in as."""
     from accounts.models import User
     from accounts.roles import Role
 
@@ -335,6 +344,7 @@ def fill_live_cache() -> list[dict]:
 
 
 def ensure_camera_ids() -> list[int]:
+    """The ids of the cameras the detections belong to."""
     from cameras.models import Camera
 
     return list(Camera.objects.values_list("id", flat=True))
@@ -351,6 +361,7 @@ class LiveRefresher(threading.Thread):
         self.writes = 0
 
     def run(self) -> None:
+        """Re-remember a random cached detection a few times a second until stopped."""
         from detections import live_cache
 
         rng = random.Random(7)
@@ -377,6 +388,7 @@ class ConnectionMonitor(threading.Thread):
         return peak
 
     def run(self) -> None:
+        """Sample the database's session count twice a second, keeping the peak."""
         with raw_connection(self.database_url) as connection:
             while not self.stopping.wait(0.5):
                 row = connection.execute(
@@ -435,6 +447,7 @@ def explain_history(token: str, show_plans: bool) -> list[str]:
 
 # --- daphne ------------------------------------------------------------------------------
 def free_port() -> int:
+    """A port for daphne that nothing listens on."""
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
@@ -521,6 +534,7 @@ async def sanity_check(port: int, headers: dict[str, str]) -> list[str]:
 
 
 async def baseline(port: int, headers: dict[str, str], requests: int) -> dict[str, Samples]:
+    """Sequential requests on one connection: the latency without contention."""
     results = {}
     connection = Connection(HOST, port, headers)
     try:
@@ -580,6 +594,7 @@ async def frontend(
 async def saturation(
     port: int, headers: dict[str, str], connections: int, seconds: float
 ) -> dict[str, Samples]:
+    """Every connection requesting back to back: the throughput ceiling per endpoint."""
     results = {}
     for path in ENDPOINTS:
         results[path] = await closed_loop(HOST, port, path, connections, seconds, headers)
@@ -589,10 +604,12 @@ async def saturation(
 
 # --- Report ------------------------------------------------------------------------------
 def fmt(value: float, digits: int = 1) -> str:
+    """A number for the report, ``-`` for NaN (no samples)."""
     return "-" if math.isnan(value) else f"{value:,.{digits}f}"
 
 
 def table(rows: list[tuple[str, str, Samples]]) -> list[str]:
+    """The markdown table of the scenarios' latencies and errors."""
     lines = [
         "| scenario | endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -608,6 +625,7 @@ def table(rows: list[tuple[str, str, Samples]]) -> list[str]:
 
 
 def verdicts(front: dict[str, Samples]) -> list[str]:
+    """Whether each endpoint's p95 stays under its ceiling."""
     lines = []
     for path in (LIVE, CAMERAS):
         p95 = front[path].percentile(95)
@@ -623,6 +641,7 @@ def verdicts(front: dict[str, Samples]) -> list[str]:
 
 
 def machine_notes() -> list[str]:
+    """The machine and versions, so results can be compared."""
     from django.db import connection
 
     cpu = "unknown CPU"
@@ -654,6 +673,7 @@ def machine_notes() -> list[str]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: size of the table, length and width of the load."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="detections in the table")
     parser.add_argument("--duration", type=float, default=60, help="frontend scenario, s")
@@ -699,7 +719,7 @@ def run_load(
     refresher.start()
     monitor.start()
 
-    def measured(name: str, scenario) -> None:
+    def measured(name: str, scenario: Coroutine[Any, Any, dict[str, Samples]]) -> None:
         monitor.take_peak()
         before = connection_counters()
         samples = asyncio.run(scenario)
@@ -743,6 +763,7 @@ def report(
     machine: list[str],
     timing: str,
 ) -> list[str]:
+    """The markdown section of BENCHMARKS.md for this run."""
     base = results.scenarios["baseline"]
     front = results.scenarios["frontend"]
     sat = results.scenarios["saturation"]
@@ -789,6 +810,7 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Fill the database, run the load, and print the report."""
     args = parse_args(argv)
     started = time.perf_counter()
     ensure_database(args.database_url)
@@ -826,6 +848,7 @@ def connection_counters() -> tuple[int, int]:
 
 
 def max_connections() -> str:
+    """PostgreSQL's connection limit, against which the pool's use is judged."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -834,6 +857,7 @@ def max_connections() -> str:
 
 
 def error_notes(*scenarios: dict[str, Samples]) -> list[str]:
+    """One example of each kind of error, so a failure can be diagnosed."""
     seen = []
     for results in scenarios:
         for path, samples in results.items():

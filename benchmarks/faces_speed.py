@@ -76,6 +76,7 @@ def engine_timings(engine: Any, image: np.ndarray, runs: int = 20) -> dict[str, 
 
 
 def markdown_table(rows: list[tuple[str, dict[str, float]]]) -> str:
+    """The timings as the markdown table of BENCHMARKS.md."""
     header = (
         "| configuration | faces | detect ms | embed ms/face | batched embed ms/face "
         "| detect + embed all ms |\n|---|---|---|---|---|---|"
@@ -90,6 +91,7 @@ def markdown_table(rows: list[tuple[str, dict[str, float]]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Time detection and embedding per configuration and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per measure")
     parser.add_argument("--engine", default="sface", help="engine name (FACE_ENGINE)")

@@ -68,6 +68,8 @@ BEYOND = (
 
 @dataclass(frozen=True)
 class SizeResult:
+    """The measurements at one gallery size."""
+
     embeddings: int
     persons: int
     dim: int
@@ -164,6 +166,7 @@ def time_queries(
 def measure_size(
     count: int, dim: int, runs: int, faces: int, rng: np.random.Generator
 ) -> SizeResult:
+    """Build, load and search a synthetic gallery of ``count`` embeddings."""
     person_ids, vectors = synthetic_gallery(count, dim, rng)
     load_ms = load_from_blobs_ms(person_ids, vectors, dim)
     gc.collect()
@@ -186,18 +189,22 @@ def measure_size(
 
 
 def median(samples: list[float]) -> float:
+    """The median timing."""
     return statistics.median(samples)
 
 
 def p95(samples: list[float]) -> float:
+    """The 95th-percentile timing."""
     return float(np.percentile(samples, 95))
 
 
 def fmt_ms(value: float) -> str:
+    """Milliseconds with the precision that matters at their size."""
     return f"{value:.2f}" if value < 10 else f"{value:.1f}"
 
 
 def markdown_table(results: list[SizeResult], faces: int) -> str:
+    """The results as the markdown table of BENCHMARKS.md."""
     lines = [
         "| embeddings | persons | dim | index MB | build peak MB | build ms | load ms | runs "
         f"| 1 face median ms | 1 face p95 ms | {faces} faces median ms | {faces} faces p95 ms |",
@@ -214,6 +221,7 @@ def markdown_table(results: list[SizeResult], faces: int) -> str:
 
 
 def verdict(results: list[SizeResult]) -> str:
+    """Whether the goal size meets the latency goal."""
     at_goal = [r for r in results if r.embeddings == GOAL_SIZE]
     if not at_goal:
         return f"(no {GOAL_SIZE:,}-embedding run, so no verdict on the {GOAL_MS:g} ms goal)"
@@ -226,15 +234,18 @@ def verdict(results: list[SizeResult]) -> str:
 
 
 def blas_threads() -> str:
+    """The BLAS thread settings, which change the timings a lot."""
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     return ", ".join(f"{name}={os.environ.get(name)}" for name in names)
 
 
 def parse_sizes(text: str) -> list[int]:
+    """Sizes from the command line; ``1e5`` style is accepted."""
     return [int(float(value)) for value in text.split(",") if value.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure every size and print the table and verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dim", type=int, default=128, help="embedding length (512: ArcFace)")
     parser.add_argument(

@@ -40,6 +40,7 @@ def setup_django() -> None:
 
 
 def enrol_t1_people() -> None:
+    """Enrol the people of t1.jpg so identify has a gallery to search."""
     from django.utils import timezone
 
     from accounts.audit import AuditContext
@@ -56,6 +57,7 @@ def enrol_t1_people() -> None:
 
 
 def measure(runs: int) -> dict[str, float]:
+    """Median times of the engine alone and of the identify endpoint."""
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
     from rest_framework.test import APIClient
@@ -101,6 +103,7 @@ def measure(runs: int) -> dict[str, float]:
 
 
 def markdown_table(result: dict[str, float], runs: int) -> str:
+    """The overhead as the markdown table of BENCHMARKS.md."""
     return "\n".join(
         [
             f"identify on t1.jpg (1280x886, 6 faces, 6 people enrolled), median of {runs} runs",
@@ -116,6 +119,7 @@ def markdown_table(result: dict[str, float], runs: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Set up Django, measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ import contextlib
 import math
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -26,6 +27,8 @@ class HttpError(Exception):
 
 @dataclass
 class Response:
+    """An HTTP answer as read off the wire."""
+
     status: int
     headers: dict[str, str]
     body: bytes
@@ -55,9 +58,11 @@ class Connection:
 
     @property
     def is_open(self) -> bool:
+        """Whether the connection can be reused."""
         return self._writer is not None
 
     async def request(self, path: str, method: str = "GET") -> Response:
+        """Send one request and read its answer, opening the connection if needed."""
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Accept: application/json\r\n{self._extra_headers}\r\n"
@@ -79,6 +84,7 @@ class Connection:
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
+        """Close the connection; a server that already closed it is fine."""
         writer, self._reader, self._writer = self._writer, None, None
         if writer is not None:
             writer.close()
@@ -157,6 +163,7 @@ class Client:
         self._idle: list[Connection] = []
 
     async def get(self, path: str) -> Response:
+        """GET on an idle connection, or a new one when all are busy."""
         connection = self._idle.pop() if self._idle else self._factory()
         try:
             response = await connection.request(path)
@@ -166,6 +173,7 @@ class Client:
         return response
 
     async def close(self) -> None:
+        """Close every idle connection."""
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.close()
@@ -181,7 +189,7 @@ class Samples:
     body_bytes: int = 0
     elapsed_s: float = 0.0
 
-    async def timed(self, send, path: str) -> Response | None:
+    async def timed(self, send: Callable[[str], Awaitable[Response]], path: str) -> Response | None:
         """Await ``send(path)`` and record it; None when it failed."""
         start = time.perf_counter()
         try:
@@ -203,10 +211,12 @@ class Samples:
 
     @property
     def count(self) -> int:
+        """Successful answers."""
         return len(self.latencies_ms)
 
     @property
     def error_count(self) -> int:
+        """Failed requests of every kind."""
         return sum(self.errors.values())
 
     def percentile(self, p: float) -> float:
@@ -219,10 +229,12 @@ class Samples:
 
     @property
     def rate(self) -> float:
+        """Successful answers per second."""
         return self.count / self.elapsed_s if self.elapsed_s else math.nan
 
     @property
     def mean_body_bytes(self) -> float:
+        """Mean body size, to see that answers were not empty."""
         return self.body_bytes / self.count if self.count else math.nan
 
 

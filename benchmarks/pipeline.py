@@ -32,11 +32,20 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cameras.models import Camera
+    from detections.models import Detection
+    from detections.pipeline import TrackEvent
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def setup_django(workdir: Path) -> None:
+    """Configure Django with a throwaway database and media folder under ``workdir``."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     os.environ.update(
@@ -95,7 +104,8 @@ def t1_face_sprites(count: int) -> list:
     return sprites
 
 
-def synthetic_frames(faces: int, frames: int) -> list:
+def synthetic_frames(faces: int, frames: int) -> list[np.ndarray]:
+    """Frames with ``faces`` moving t1 faces, for timing the pipeline alone."""
     from cameras.synthetic_video import textured_background
 
     sprites = t1_face_sprites(faces)
@@ -113,6 +123,7 @@ def synthetic_frames(faces: int, frames: int) -> list:
 
 
 def per_frame(faces: int, frames: int) -> dict[str, float]:
+    """The pipeline's time per frame and its overhead over the engine."""
     from detections.camera_handler import CameraEngine
     from detections.pipeline import FrameProcessor, PipelineConfig
     from faces.engine import get_engine
@@ -146,6 +157,7 @@ def per_frame(faces: int, frames: int) -> dict[str, float]:
 
 # --- 2 and 3. the supervisor ----------------------------------------------------------
 def door_video(workdir: Path) -> Path:
+    """The synthetic door video every benchmark camera plays."""
     from cameras.synthetic_video import face_crops, make_test_video
 
     path = workdir / "videos" / "door.mp4"
@@ -154,6 +166,7 @@ def door_video(workdir: Path) -> Path:
 
 
 def enrol_video_people() -> None:
+    """Enrol the video's people so its tracks are recognised."""
     from cameras.synthetic_video import T1_FACES
     from faces.models import Person
 
@@ -162,7 +175,10 @@ def enrol_video_people() -> None:
     assert Person.objects.count() >= len(T1_FACES)
 
 
-def run_cameras(count: int, video: Path, seconds: float, latencies: list[float] | None):
+def run_cameras(
+    count: int, video: Path, seconds: float, latencies: list[float] | None
+) -> dict[str, float]:
+    """Run ``count`` cameras under the real supervisor and measure the rate each keeps."""
     from cameras.models import Camera
     from cameras.supervisor import Supervisor
     from detections import camera_handler
@@ -175,7 +191,7 @@ def run_cameras(count: int, video: Path, seconds: float, latencies: list[float] 
     read_at: dict[str, float] = {}
     original = camera_handler.record_event
 
-    def timed_record(camera, event):
+    def timed_record(camera: Camera, event: TrackEvent) -> Detection | None:
         if event.kind == "confirmed":
             read_at[str(event.track_id)] = event.captured_at
         return original(camera, event)
@@ -248,11 +264,13 @@ class _LiveListener:
 
 
 def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` from 0 to 1)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the three parts and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60, help="frames per per-frame run")
     parser.add_argument("--seconds", type=float, default=30, help="window per camera count")

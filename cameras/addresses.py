@@ -91,6 +91,7 @@ def resolve(host: str, port: int | None) -> list[IPAddress]:
 
 
 def refusal_message(address: IPAddress, host: str, networks: Iterable[IPNetwork]) -> str:
+    """The 4xx text for a refused address: names the setting, so an admin knows the fix."""
     shown = ", ".join(str(net) for net in networks) or "none"
     where = f"{host} resolves to {address}" if str(address) != host.strip("[]") else str(address)
     return (

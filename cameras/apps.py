@@ -1,3 +1,5 @@
+"""The cameras app: registers its health check and its settings check."""
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -9,6 +11,7 @@ class CamerasConfig(AppConfig):
     verbose_name = "Cameras"
 
     def ready(self) -> None:
+        """Register with the kernel here, since ``config.api`` imports no app."""
         from cameras.health import camera_workers
         from config.api.health import register_health_check
 

@@ -12,6 +12,7 @@ notice configuration changes.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -22,12 +23,16 @@ from accounts.crypto import EncryptedTextField
 
 
 class Direction(models.TextChoices):
+    """Which way people pass the camera, so attendance knows check-in from check-out."""
+
     ENTRY = "entry", "Entry"
     EXIT = "exit", "Exit"
     BOTH = "both", "Both"
 
 
 class CameraStatus(models.TextChoices):
+    """The stream's health as the supervisor last saw it."""
+
     ONLINE = "online", "Online"
     OFFLINE = "offline", "Offline"
     ERROR = "error", "Error"
@@ -40,6 +45,8 @@ def encode_url_secrets(pairs: list[list[str]]) -> str:
 
 
 class Camera(models.Model):
+    """A stream to analyse, its analysis settings, and the supervisor's view of it."""
+
     audit_secret_fields = ("password", "url_secrets")
 
     name = models.CharField(max_length=100, unique=True)
@@ -95,6 +102,7 @@ class Camera(models.Model):
 
     @property
     def masked_source_url(self) -> str:
+        """The URL as it may be shown: without any credentials."""
         from cameras.sources import mask_url
 
         return mask_url(self.source_url)
@@ -143,10 +151,11 @@ LIST_VERSION_KEY = "cameras:list-version"
 
 
 def list_cache_version() -> int:
+    """The camera list's cache generation; any camera change bumps it, expiring the list."""
     return cache.get_or_set(LIST_VERSION_KEY, 1, timeout=None)
 
 
-def _bump_list_version(**_kwargs) -> None:
+def _bump_list_version(**_kwargs: Any) -> None:
     try:
         cache.incr(LIST_VERSION_KEY)
     except ValueError:

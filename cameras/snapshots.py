@@ -30,12 +30,15 @@ def encode_snapshot(image_bgr: np.ndarray) -> bytes:
 
 
 def snapshot_key(camera_id: int) -> str:
+    """One cache key per camera: only the latest snapshot is kept."""
     return f"cameras:snapshot:{camera_id}"
 
 
 def store_snapshot(camera_id: int, jpeg: bytes) -> None:
+    """Keep the latest frame for a short while; a stalled camera's snapshot expires."""
     cache.set(snapshot_key(camera_id), jpeg, timeout=SNAPSHOT_TTL)
 
 
 def latest_snapshot(camera_id: int) -> bytes | None:
+    """The camera's latest JPEG, or None when it has sent nothing recently."""
     return cache.get(snapshot_key(camera_id))

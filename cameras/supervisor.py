@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import close_old_connections, connections
 from django.db.models import Q
@@ -32,6 +32,9 @@ from cameras.models import Camera, CameraStatus
 from cameras.services import connect_guard
 from cameras.signals import camera_status_changed
 from cameras.snapshots import encode_snapshot, store_snapshot
+
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +47,13 @@ SNAPSHOT_SECONDS = 1.0
 class FrameHandler(Protocol):
     """What the pipeline gives the supervisor for one camera."""
 
-    def process(self, image, captured_at: float) -> None: ...
+    def process(self, image: np.ndarray, captured_at: float) -> None:
+        """Analyse one frame (BGR) taken at ``captured_at`` (epoch seconds)."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what the handler holds when its camera's worker stops."""
+        ...
 
 
 HandlerFactory = Callable[[Camera], FrameHandler]
@@ -54,11 +61,13 @@ _handler_factory: HandlerFactory | None = None
 
 
 def register_frame_handler(factory: HandlerFactory) -> None:
+    """Called by the detections app, so the cameras app need not import the pipeline."""
     global _handler_factory
     _handler_factory = factory
 
 
 def frame_handler_factory() -> HandlerFactory:
+    """The registered factory; fails loudly when no pipeline registered one."""
     if _handler_factory is None:
         raise RuntimeError("No frame handler registered; is the detections app installed?")
     return _handler_factory
@@ -91,7 +100,12 @@ def release_broken_connections() -> None:
 class CameraWorker:
     """One camera: a stream reader thread plus this analysis thread."""
 
-    def __init__(self, camera: Camera, handler_factory: HandlerFactory, reader_options=None):
+    def __init__(
+        self,
+        camera: Camera,
+        handler_factory: HandlerFactory,
+        reader_options: dict[str, Any] | None = None,
+    ) -> None:
         from cameras.streams.reader import StreamReader
 
         self.camera = camera
@@ -110,15 +124,18 @@ class CameraWorker:
         self.frames_processed = 0
 
     def start(self) -> None:
+        """Start reading the stream and analysing its frames."""
         self._reader.start()
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop both threads, waiting at most ``timeout`` for the analysis to finish."""
         self._stop.set()
         self._reader.stop()
         self._thread.join(timeout)
 
     def is_alive(self) -> bool:
+        """False once the analysis thread died, so the supervisor restarts the worker."""
         return self._thread.is_alive()
 
     def _run(self) -> None:
@@ -159,7 +176,7 @@ class CameraWorker:
             handler.process(frame.image, frame.captured_at)
             self.frames_processed += 1
 
-    def _store_snapshot(self, image) -> None:
+    def _store_snapshot(self, image: np.ndarray) -> None:
         try:
             store_snapshot(self.camera.pk, encode_snapshot(image))
         except Exception as exc:  # noqa: BLE001 - a cache hiccup must not stop the camera
@@ -208,7 +225,7 @@ class Supervisor:
         lease_seconds: float = LEASE_SECONDS,
         poll_seconds: float = POLL_SECONDS,
         max_cameras: int | None = None,
-        reader_options: dict | None = None,
+        reader_options: dict[str, Any] | None = None,
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._handler_factory = handler_factory
@@ -221,6 +238,7 @@ class Supervisor:
 
     # --- lifecycle ----------------------------------------------------------------------
     def run_forever(self) -> None:
+        """Tick until stopped; one failed tick is logged and the next one tries again."""
         logger.info("Camera supervisor %s started", self.owner)
         try:
             while not self._stop.is_set():
@@ -236,6 +254,7 @@ class Supervisor:
             connections.close_all()
 
     def stop(self) -> None:
+        """Ask ``run_forever`` to return; safe from a signal handler."""
         self._stop.set()
 
     def shutdown(self) -> None:
@@ -249,6 +268,7 @@ class Supervisor:
 
     # --- one round ----------------------------------------------------------------------
     def tick(self) -> None:
+        """One round: keep our leases, follow edits, take free cameras, restart dead workers."""
         self._renew()
         self._follow_changes()
         self._acquire()

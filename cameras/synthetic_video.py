@@ -24,7 +24,7 @@ import importlib.util
 import math
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -43,6 +43,7 @@ class T1Face(NamedTuple):
 
     @property
     def center(self) -> tuple[float, float]:
+        """The box's centre, which identifies the face whatever the detector's order."""
         x, y, w, h = self.bbox
         return x + w / 2, y + h / 2
 
@@ -85,6 +86,7 @@ class VideoInfo:
 
     @property
     def seconds(self) -> float:
+        """The video's duration."""
         return self.frames / self.fps
 
 
@@ -280,7 +282,9 @@ def make_test_video(
     return VideoInfo(path=path, fps=fps, frames=count, size=size, appearances=appearances)
 
 
-def _write_with_opencv(path: Path, frames, fps: int, size: tuple[int, int]) -> int:
+def _write_with_opencv(
+    path: Path, frames: Iterable[np.ndarray], fps: int, size: tuple[int, int]
+) -> int:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path}")
@@ -294,7 +298,9 @@ def _write_with_opencv(path: Path, frames, fps: int, size: tuple[int, int]) -> i
     return count
 
 
-def _write_with_ffmpeg(path: Path, frames, fps: int, size: tuple[int, int]) -> int:
+def _write_with_ffmpeg(
+    path: Path, frames: Iterable[np.ndarray], fps: int, size: tuple[int, int]
+) -> int:
     executable = ffmpeg_path()
     if executable is None:
         raise RuntimeError("ffmpeg is not installed (apt-get install ffmpeg)")

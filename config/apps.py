@@ -16,6 +16,7 @@ class PresenceConfig(AppConfig):
     verbose_name = "Presence"
 
     def ready(self) -> None:
+        """Keep the beat schedule in step with the code after every migrate."""
         from config.periodic import sync_periodic_tasks
 
         post_migrate.connect(

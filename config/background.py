@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections
 
+if TYPE_CHECKING:
+    from celery import Task
+
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task, *args) -> None:
+def enqueue(task: Task, *args: Any) -> None:
+    """Run ``task`` off the request: on a worker, or in a thread when Celery is eager."""
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.delay(*args)
         return

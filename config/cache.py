@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +48,7 @@ class SharedPoolRedisCache(RedisCache):
         return (tuple(self._servers), repr(sorted(self._options.items())))
 
     @cached_property
-    def _cache(self):
+    def _cache(self) -> Any:
         with _clients_lock:
             client = _clients.get(self._client_key)
             if client is None:
@@ -72,6 +73,7 @@ class CircuitBreaker:
 
     @property
     def is_open(self) -> bool:
+        """Whether calls should skip this Redis because it failed moments ago."""
         return time.monotonic() < self._open_until
 
     @property
@@ -80,6 +82,7 @@ class CircuitBreaker:
         return self._down_since is not None
 
     def failed(self, exc: BaseException) -> None:
+        """Open the breaker after a failed call; log only the first failure of an outage."""
         with self._lock:
             self._open_until = time.monotonic() + self.open_seconds
             first = self._down_since is None
@@ -93,6 +96,7 @@ class CircuitBreaker:
             )
 
     def succeeded(self) -> None:
+        """Close the breaker after a call that worked, logging the end of an outage."""
         if self._down_since is None:
             return
         with self._lock:
@@ -101,7 +105,7 @@ class CircuitBreaker:
             logger.warning("Cache %s is back after %.0f s", self.name, time.monotonic() - since)
 
 
-def _answer(value: Any):
+def _answer(value: Any) -> Callable[..., Any]:
     """A fallback that answers ``value`` whatever it is called with."""
 
     def fallback(*_args: Any, **_kwargs: Any) -> Any:
@@ -125,6 +129,7 @@ class ResilientRedisCache(SharedPoolRedisCache):
 
     @cached_property
     def breaker(self) -> CircuitBreaker:
+        """The breaker shared by every cache object that talks to the same Redis."""
         with _clients_lock:
             breaker = _breakers.get(self._client_key)
             if breaker is None:
@@ -139,7 +144,9 @@ class ResilientRedisCache(SharedPoolRedisCache):
         """The same cache and client, raising when Redis cannot be reached."""
         return StrictRedisCache(self._server_arg, self._params, breaker=self.breaker)
 
-    def _guard(self, operation: str, fallback, *args: Any, **kwargs: Any) -> Any:
+    def _guard(
+        self, operation: str, fallback: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Any:
         breaker = self.breaker
         if breaker.is_open:
             return fallback(*args, **kwargs)
@@ -151,37 +158,49 @@ class ResilientRedisCache(SharedPoolRedisCache):
         breaker.succeeded()
         return result
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
+        """The cached value, or ``default`` when Redis is down as for a miss."""
         return self._guard("get", _answer(default), key, default, version)
 
-    def get_many(self, keys, version=None):
+    def get_many(self, keys: Iterable[str], version: int | None = None) -> dict[str, Any]:
+        """The cached values found, none while Redis is down."""
         return self._guard("get_many", _answer({}), keys, version)
 
-    def has_key(self, key, version=None):
+    def has_key(self, key: str, version: int | None = None) -> bool:
+        """Whether the key is cached; False while Redis is down."""
         return self._guard("has_key", _answer(False), key, version)
 
-    def add(self, *args, **kwargs):
+    def add(self, *args: Any, **kwargs: Any) -> bool:
+        """Set the key if absent; False (not added) while Redis is down."""
         return self._guard("add", _answer(False), *args, **kwargs)
 
-    def set(self, *args, **kwargs):
+    def set(self, *args: Any, **kwargs: Any) -> None:
+        """Set the key; dropped while Redis is down."""
         return self._guard("set", _answer(None), *args, **kwargs)
 
-    def set_many(self, data, *args, **kwargs):
+    def set_many(self, data: Mapping[str, Any], *args: Any, **kwargs: Any) -> list[str]:
+        """Set the keys; while Redis is down every key is reported as not set."""
         return self._guard("set_many", _answer(list(data)), data, *args, **kwargs)
 
-    def touch(self, *args, **kwargs):
+    def touch(self, *args: Any, **kwargs: Any) -> bool:
+        """Renew the key's timeout; False (no such key) while Redis is down."""
         return self._guard("touch", _answer(False), *args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> bool:
+        """Delete the key; nothing to delete while Redis is down."""
         return self._guard("delete", _answer(False), *args, **kwargs)
 
-    def delete_many(self, *args, **kwargs):
+    def delete_many(self, *args: Any, **kwargs: Any) -> None:
+        """Delete the keys; dropped while Redis is down."""
         return self._guard("delete_many", _answer(None), *args, **kwargs)
 
-    def clear(self):
+    def clear(self) -> bool:
+        """Empty the cache; dropped while Redis is down."""
         return self._guard("clear", _answer(False))
 
-    def incr(self, key, delta=1, version=None):
+    def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
+        """Increment the key; raises ``ValueError`` as for a missing key while Redis is down."""
+
         def unavailable(*_args: Any, **_kwargs: Any) -> int:
             raise ValueError(f"Key '{key}' not found: the cache is unavailable.")
 
@@ -212,7 +231,8 @@ class StrictRedisCache(SharedPoolRedisCache):
         return result
 
 
-def _reporting(operation: str):
+def _reporting(operation: str) -> Callable[..., Any]:
+    """A cache method that tells the breaker whether Redis answered, then re-raises."""
     plain = getattr(SharedPoolRedisCache, operation)
 
     def method(self: StrictRedisCache, *args: Any, **kwargs: Any) -> Any:

@@ -28,11 +28,13 @@ def _raw(name: str) -> str | None:
 
 
 def env_str(name: str, default: str = "") -> str:
+    """A text setting; ``NAME_FILE`` (a Docker secret) is read when set."""
     raw = _raw(name)
     return default if raw is None else raw
 
 
 def env_bool(name: str, default: bool = False) -> bool:
+    """A flag; anything but a known true/false spelling fails at start, not later."""
     raw = _raw(name)
     if raw is None:
         return default
@@ -45,6 +47,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    """An integer setting; blank means the default, garbage fails at start."""
     raw = _raw(name)
     if raw is None or raw.strip() == "":
         return default
@@ -55,6 +58,7 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_float(name: str, default: float) -> float:
+    """A number setting; blank means the default, garbage fails at start."""
     raw = _raw(name)
     if raw is None or raw.strip() == "":
         return default

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from config.api.errors import error_response
@@ -17,10 +19,11 @@ class RequestSizeLimitMiddleware:
     would not stop a huge JSON body; the declared length is checked here instead.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Refuse a declared body over ``API_MAX_REQUEST_BYTES``, pass the rest on."""
         declared = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(declared)
@@ -40,10 +43,11 @@ class RequestSizeLimitMiddleware:
 class ApiUtcMiddleware:
     """Render API timestamps in UTC, as the contract says, whatever TIME_ZONE the admin uses."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Activate UTC for the API's requests only; the admin keeps TIME_ZONE."""
         if request.path.startswith("/api/"):
             timezone.activate(UTC)
             try:

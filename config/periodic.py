@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class PeriodicJob:
 
     @property
     def beat_name(self) -> str:
+        """The beat entry's name, prefixed so the sync knows which entries it manages."""
         return f"{MANAGED_PREFIX}{self.name}"
 
 
@@ -77,7 +79,7 @@ def beat_schedule() -> dict[str, dict]:
     }
 
 
-def sync_periodic_tasks(**_kwargs) -> None:
+def sync_periodic_tasks(**_kwargs: Any) -> None:
     """Write ``PERIODIC_JOBS`` into django-celery-beat's tables.
 
     Jobs keep an ``enabled`` flag set by staff; jobs that were removed from the code are

@@ -37,6 +37,7 @@ def _label(detection: Detection, person: Person, context: audit.AuditContext) ->
 def assign_detection(
     detection: Detection, person: Person, *, enroll: bool, context: audit.AuditContext
 ) -> Detection:
+    """Label a detection as ``person`` (audited), optionally enrolling its crop as a sample."""
     with transaction.atomic():
         _label(detection, person, context)
         if enroll and detection.face_crop:

@@ -8,6 +8,7 @@ the frames it is given and records the resulting track events (``detections.reco
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.conf import settings
 from cameras.models import Camera
 from detections.pipeline import FrameProcessor, PipelineConfig
 from detections.recording import record_event
-from faces.engine import FaceEngine, get_engine
+from faces.engine import Face, FaceEngine, get_engine
 from faces.gallery import Thresholds
 from faces.services import current_gallery
 
@@ -29,17 +30,21 @@ class CameraEngine:
         self.model_key = engine.model_key
         self.dim = engine.dim
 
-    def detect(self, image: np.ndarray, max_width: int | None = None):
+    def detect(self, image: np.ndarray, max_width: int | None = None) -> list[Face]:
+        """Detect at the camera's width unless the caller asks for another."""
         return self._engine.detect(image, max_width=max_width or self._detect_width)
 
-    def embed(self, image: np.ndarray, face):
+    def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The shared engine's embedding; the camera changes nothing here."""
         return self._engine.embed(image, face)
 
-    def embed_many(self, image: np.ndarray, faces):
+    def embed_many(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """The shared engine's batch embedding."""
         return self._engine.embed_many(image, faces)
 
 
 def pipeline_config(camera: Camera) -> PipelineConfig:
+    """The pipeline settings: this camera's face size, ROI and rate, the global thresholds."""
     roi = tuple(tuple(point) for point in camera.roi) if camera.roi else None
     return PipelineConfig(
         min_face_px=float(camera.min_face_size),
@@ -52,6 +57,8 @@ def pipeline_config(camera: Camera) -> PipelineConfig:
 
 
 class DetectionHandler:
+    """Runs one camera's frames through the pipeline and records the track events."""
+
     def __init__(self, camera: Camera) -> None:
         engine = get_engine()
         self.camera = camera
@@ -62,9 +69,11 @@ class DetectionHandler:
         )
 
     def process(self, image: np.ndarray, captured_at: float) -> None:
+        """Track the frame's faces and record what the tracks' events say."""
         for event in self.processor.process(image, captured_at):
             record_event(self.camera, event)
 
     def close(self) -> None:
+        """Finish the open tracks, so no one seen last goes unrecorded."""
         for event in self.processor.flush(time.time()):
             record_event(self.camera, event)

@@ -24,6 +24,7 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 
 def assign_to_group(detection: Detection) -> UnknownFace:
+    """Put an unknown face in the nearest recent group, or start a new group for it."""
     vector = _unit(np.frombuffer(bytes(detection.embedding), dtype=np.float32))
     horizon = timezone.now() - timedelta(days=settings.UNKNOWN_RETENTION_DAYS)
     with transaction.atomic():

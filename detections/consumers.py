@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -17,6 +18,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from accounts.roles import ALL_ROLES
 from accounts.ws_auth import CLOSE_UNAUTHENTICATED
 from detections.live import LIVE_GROUP, remember_server_loop
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Which roles may receive each event type; the one place this consumer decides.
 EVENT_ROLES: dict[str, frozenset[str]] = {
@@ -29,7 +33,10 @@ USER_RECHECK_SECONDS = 30
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """The live WebSocket: detections and camera status, filtered by role and camera."""
+
     async def connect(self) -> None:
+        """Accept the user the auth middleware vetted and join the live group."""
         remember_server_loop(asyncio.get_running_loop())
         self.user = self.scope["user"]
         self.cameras: set[int] | None = None
@@ -37,10 +44,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
         await self.accept()
 
-    async def disconnect(self, code) -> None:
+    async def disconnect(self, code: int) -> None:
+        """Leave the live group so no more events are sent to a closed socket."""
         await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Handle ``subscribe`` (choose cameras); anything else gets an error message."""
         if not isinstance(content, dict) or content.get("type") != "subscribe":
             await self._send_error("unknown_message", "Only 'subscribe' messages are accepted.")
             return
@@ -58,13 +67,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             {"type": "subscribed", "data": {"cameras": sorted(self.cameras or [])}}
         )
 
-    async def decode_json(self, text_data):
+    async def decode_json(self, text_data: str) -> Any:
+        """Invalid JSON becomes None, answered with an error instead of closing the socket."""
         try:
             return await super().decode_json(text_data)
         except ValueError:
             return None
 
     async def live_event(self, message: dict) -> None:
+        """Forward a broadcast event, if the user may still see it and subscribed to its camera."""
         if not await self._still_allowed():
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -93,7 +104,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
-def _reload_user(user_id):
+def _reload_user(user_id: int) -> User | None:
     from accounts.models import User
 
     return User.objects.filter(pk=user_id).first()

@@ -24,12 +24,14 @@ EVENT_TYPES = frozenset(
 
 
 def live_message(event_type: str, data: dict[str, Any], camera_id: int | None) -> dict:
+    """The channel-layer message for an event; unknown types are a bug and raise."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"Unknown live event type {event_type!r}")
     return {"type": "live.event", "event": event_type, "data": data, "camera_id": camera_id}
 
 
 async def abroadcast(event_type: str, data: dict[str, Any], camera_id: int | None = None) -> None:
+    """Send an event to every live WebSocket, from async code."""
     layer = get_channel_layer()
     await layer.group_send(LIVE_GROUP, live_message(event_type, data, camera_id))
 

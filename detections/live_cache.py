@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.core.cache import BaseCache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -40,7 +42,7 @@ def _key(camera_id: int) -> str:
 def remember(camera_id: int, detection: dict) -> None:
     """Insert or replace one serialized detection (by id) in its camera's list."""
 
-    def write(cache) -> None:
+    def write(cache: BaseCache) -> None:
         entries = [e for e in cache.get(_key(camera_id), []) if e["id"] != detection["id"]]
         entries.insert(0, detection)
         horizon = timezone.now() - timedelta(seconds=WINDOW_SECONDS)
@@ -52,7 +54,9 @@ def remember(camera_id: int, detection: dict) -> None:
 
 
 def forget(camera_id: int, detection_id: int) -> None:
-    def write(cache) -> None:
+    """Drop a deleted detection from the live list before its window ends."""
+
+    def write(cache: BaseCache) -> None:
         entries = cache.get(_key(camera_id))
         if entries:
             kept = [e for e in entries if e["id"] != detection_id]
@@ -61,7 +65,7 @@ def forget(camera_id: int, detection_id: int) -> None:
     _write(write)
 
 
-def _write(write) -> None:
+def _write(write: Callable[[BaseCache], None]) -> None:
     """Run ``write`` on the cache; while Redis is down, note that an entry was missed."""
     global _missed
     if cache_available():

@@ -16,12 +16,15 @@ from django.utils import timezone
 
 
 class DetectionStatus(models.TextChoices):
+    """A detection's match outcome, the same three as ``faces.gallery.MatchStatus``."""
+
     RECOGNIZED = "recognized", "Recognized"
     UNCERTAIN = "uncertain", "Uncertain"
     UNKNOWN = "unknown", "Unknown"
 
 
 def detection_image_path(detection: Detection, filename: str) -> str:
+    """One folder per camera and day, so retention purges and backups can work by folder."""
     day = (detection.captured_at or timezone.now()).strftime("%Y/%m/%d")
     return f"detections/{detection.camera_id or 0}/{day}/{uuid.uuid4().hex}-{filename}"
 
@@ -48,10 +51,13 @@ class UnknownFace(models.Model):
         return f"unknown #{self.pk}, seen {self.seen_count} times"
 
     def centroid_array(self) -> np.ndarray:
+        """The group's mean embedding as float32, for matching new unknown faces."""
         return np.frombuffer(bytes(self.centroid), dtype=np.float32)
 
 
 class Detection(models.Model):
+    """A person seen by a camera: one row per confirmed track, updated as it goes on."""
+
     camera = models.ForeignKey(
         "cameras.Camera", null=True, on_delete=models.SET_NULL, related_name="detections"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete
@@ -11,6 +13,10 @@ from detections import live
 from detections.models import Detection, UnknownFace
 from faces.signals import delete_stored_file, person_erased
 
+if TYPE_CHECKING:
+    from cameras.models import Camera
+    from faces.models import Person
+
 
 def _delete_images(detection: Detection) -> None:
     for field in (detection.face_crop, detection.frame):
@@ -19,7 +25,8 @@ def _delete_images(detection: Detection) -> None:
             transaction.on_commit(lambda s=storage, n=name: delete_stored_file(s, n))
 
 
-def on_detection_deleted(sender, instance: Detection, **_kwargs) -> None:
+def on_detection_deleted(sender: type[Detection], instance: Detection, **_kwargs: object) -> None:
+    """Remove a deleted detection's crop and frame from storage once the delete commits."""
     _delete_images(instance)
 
 
@@ -35,7 +42,7 @@ def _strip_biometrics(detections: QuerySet[Detection]) -> int:
     return len(stripped)
 
 
-def on_person_erased(sender, person, **_kwargs) -> dict[str, int]:
+def on_person_erased(sender: type[Person], person: Person, **_kwargs: object) -> dict[str, int]:
     """A person's erasure removes the face images and embeddings of their detections, and
     the unknown-face groups labelled as them: a group's centroid is a face template, and
     its members that no one else was given are crops of that person's face."""
@@ -50,7 +57,8 @@ def on_person_erased(sender, person, **_kwargs) -> dict[str, int]:
     return {"detection_images": images, "unknown_groups": len(group_ids)}
 
 
-def on_camera_status(sender, camera, **_kwargs) -> None:
+def on_camera_status(sender: type[Camera], camera: Camera, **_kwargs: object) -> None:
+    """Tell the live clients a camera's status changed."""
     live.broadcast(
         "camera.status",
         {
@@ -66,6 +74,7 @@ def on_camera_status(sender, camera, **_kwargs) -> None:
 
 
 def connect() -> None:
+    """Connect the receivers; called from ``apps.py`` so the connections are made once."""
     post_delete.connect(on_detection_deleted, sender=Detection, dispatch_uid="det-images")
     person_erased.connect(on_person_erased, dispatch_uid="det-person-erased")
     camera_status_changed.connect(on_camera_status, dispatch_uid="det-camera-status")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.core.files.base import ContentFile
@@ -22,6 +23,9 @@ from detections.models import Detection, DetectionStatus
 from detections.payloads import detection_payload
 from detections.signals import detection_recognized
 from faces.images import encode_jpeg
+
+if TYPE_CHECKING:
+    from detections.pipeline.processor import TrackEvent
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +45,12 @@ def _announce_if_recognized(detection: Detection, was_recognized: bool) -> None:
         transaction.on_commit(lambda: detection_recognized.send(Detection, detection=detection))
 
 
-def _person_id(event) -> int | None:
+def _person_id(event: TrackEvent) -> int | None:
     return event.person_id if event.status == DetectionStatus.RECOGNIZED else None
 
 
-def create_detection(camera: Camera, event) -> Detection:
+def create_detection(camera: Camera, event: TrackEvent) -> Detection:
+    """Write the detection of a newly confirmed track, with its crop and frame, and publish it."""
     detection = Detection(
         camera=camera,
         camera_name=camera.name,
@@ -73,13 +78,14 @@ def create_detection(camera: Camera, event) -> Detection:
     return detection
 
 
-def _embedding_bytes(event) -> bytes | None:
+def _embedding_bytes(event: TrackEvent) -> bytes | None:
     if event.embedding is None:
         return None
     return np.asarray(event.embedding, dtype=np.float32).tobytes()
 
 
-def update_detection(camera: Camera, event) -> Detection | None:
+def update_detection(camera: Camera, event: TrackEvent) -> Detection | None:
+    """Bring a track's detection up to date; a person's manual assignment is never overwritten."""
     detection = (
         Detection.objects.select_related("person")
         .filter(camera=camera, track_id=str(event.track_id))
@@ -108,7 +114,7 @@ def update_detection(camera: Camera, event) -> Detection | None:
     return detection
 
 
-def record_event(camera: Camera, event) -> Detection | None:
+def record_event(camera: Camera, event: TrackEvent) -> Detection | None:
     """Persist one track event; failures are logged so a camera never stops over one."""
     try:
         if event.kind == "confirmed":

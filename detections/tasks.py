@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from detections.models import Detection, UnknownFace
@@ -13,7 +14,7 @@ from detections.models import Detection, UnknownFace
 BATCH = 500
 
 
-def _delete_in_batches(queryset) -> int:
+def _delete_in_batches(queryset: QuerySet[Detection] | QuerySet[UnknownFace]) -> int:
     """Delete row by row in batches so each row's images are removed (post_delete)."""
     total = 0
     while True:
@@ -27,6 +28,7 @@ def _delete_in_batches(queryset) -> int:
 
 @shared_task(name="detections.tasks.purge_old_detections")
 def purge_old_detections() -> dict[str, int]:
+    """Apply the retention periods (detections, unknown-face groups); counts for the log."""
     now = timezone.now()
     old = Detection.objects.filter(
         captured_at__lt=now - timedelta(days=settings.DETECTION_RETENTION_DAYS)

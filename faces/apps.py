@@ -1,3 +1,5 @@
+"""The faces app: people, samples, embeddings and the gallery."""
+
 from django.apps import AppConfig
 
 
@@ -9,4 +11,5 @@ class FacesConfig(AppConfig):
     verbose_name = "Faces"
 
     def ready(self) -> None:
+        """Connect the gallery and storage receivers once the models are loaded."""
         from faces import signals  # noqa: F401 - connects the receivers

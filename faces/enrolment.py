@@ -26,6 +26,8 @@ from faces.signals import delete_stored_file
 
 @dataclass(frozen=True)
 class QualityGates:
+    """The minimum quality an enrolment photo must have, so the gallery stays reliable."""
+
     min_eye_distance: float
     min_box: float
     min_blur: float
@@ -33,6 +35,7 @@ class QualityGates:
 
     @classmethod
     def from_settings(cls) -> QualityGates:
+        """The gates as configured (``FACE_MIN_*``, ``FACE_MAX_YAW``)."""
         return cls(
             min_eye_distance=settings.FACE_MIN_EYE_DISTANCE,
             min_box=settings.FACE_MIN_BOX,
@@ -41,6 +44,7 @@ class QualityGates:
         )
 
     def check(self, report: QualityReport) -> None:
+        """Raise ``LowQuality`` naming the first gate the face fails."""
         quality = {"quality": report.as_dict()}
         if (
             report.inter_eye_px < self.min_eye_distance
@@ -70,6 +74,7 @@ class QualityGates:
 
 
 def choose_face(faces: list[Face], face_index: int | None) -> Face:
+    """The face to enrol: the one asked for, or the only one; ambiguity is refused."""
     if not faces:
         raise EnrolmentRejected("No face was found in the photo.", code="no_face")
     if face_index is not None:
@@ -90,6 +95,7 @@ def choose_face(faces: list[Face], face_index: int | None) -> Face:
 
 
 def require_consent(person: Person) -> None:
+    """Refuse to process biometrics of a person who has not consented (GDPR art. 9)."""
     if not person.has_consent:
         raise ConsentRequired(
             "Record the person's consent to biometric processing before enrolling faces."
@@ -97,6 +103,7 @@ def require_consent(person: Person) -> None:
 
 
 def store_embedding(sample: FaceSample, engine: FaceEngine, vector: np.ndarray) -> FaceEmbedding:
+    """Save the sample's embedding for this engine's model, replacing an older one."""
     return FaceEmbedding.objects.update_or_create(
         sample=sample,
         model_key=engine.model_key,

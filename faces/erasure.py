@@ -17,6 +17,7 @@ from faces.signals import person_erased
 
 
 def erase_person(person: Person, context: audit.AuditContext) -> dict[str, int]:
+    """Delete every biometric of the person, audited, and say how many of each went."""
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
         embeddings, _ = FaceEmbedding.objects.filter(sample__person=person).delete()

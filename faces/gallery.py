@@ -30,6 +30,8 @@ OUTAGE_RELOAD_SECONDS = 30.0
 
 
 class MatchStatus:
+    """The three outcomes of a match, as the API and the detections store them."""
+
     RECOGNIZED = "recognized"
     UNCERTAIN = "uncertain"
     UNKNOWN = "unknown"
@@ -67,6 +69,7 @@ class Thresholds:
 
     @classmethod
     def from_settings(cls) -> Thresholds:
+        """The thresholds as configured (``FACE_*_THRESHOLD``, ``FACE_MIN_MARGIN``)."""
         return cls(
             match=settings.FACE_MATCH_THRESHOLD,
             unknown=settings.FACE_UNKNOWN_THRESHOLD,
@@ -74,6 +77,7 @@ class Thresholds:
         )
 
     def classify(self, score: float, margin: float) -> str:
+        """Recognized only when both the score and the margin over the runner-up are high enough."""
         if score >= self.match and margin >= self.margin:
             return MatchStatus.RECOGNIZED
         if score < self.unknown:
@@ -83,6 +87,8 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Candidate:
+    """One person a face may be, with the best similarity to their samples."""
+
     person_id: int
     score: float
 
@@ -97,6 +103,7 @@ class Match:
 
     @property
     def best(self) -> Candidate | None:
+        """The most similar person, or None for an empty gallery."""
         return self.candidates[0] if self.candidates else None
 
 
@@ -126,6 +133,7 @@ class GalleryIndex:
 
     @property
     def person_count(self) -> int:
+        """How many people the snapshot holds (people without embeddings are not in it)."""
         return len(self.persons)
 
     def person_scores(self, embeddings: np.ndarray) -> np.ndarray:
@@ -182,6 +190,7 @@ class Gallery:
 
     @property
     def thresholds(self) -> Thresholds:
+        """The fixed thresholds given, else the settings as they are now."""
         return self._thresholds or Thresholds.from_settings()
 
     def index(self) -> GalleryIndex:
@@ -212,15 +221,18 @@ class Gallery:
         return version != self._version
 
     def invalidate(self) -> None:
+        """Drop the snapshot so the next match reloads it from the database."""
         with self._lock:
             self._index = None
 
     def match_many(self, embeddings: np.ndarray, k: int = 5) -> list[Match]:
+        """Match a batch against one snapshot: one matrix product for all the faces."""
         index = self.index()
         scores = index.person_scores(embeddings)
         return [self._match_row(index, row, k) for row in scores]
 
     def match(self, embedding: np.ndarray, k: int = 5) -> Match:
+        """Match one embedding (a batch of one)."""
         return self.match_many(np.asarray(embedding).reshape(1, -1), k)[0]
 
     def _match_row(self, index: GalleryIndex, row: np.ndarray, k: int) -> Match:

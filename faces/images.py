@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from faces.engine import ImageRejected, decode_image
 from faces.exceptions import (
@@ -27,7 +28,7 @@ REJECTIONS: dict[str, type[ImageError]] = {
 }
 
 
-def read_upload(uploaded, field: str = "image") -> bytes:
+def read_upload(uploaded: UploadedFile | str | None, field: str = "image") -> bytes:
     """The bytes of an uploaded file, reading no more than the limit allows."""
     if uploaded is None or isinstance(uploaded, str):
         raise ImageMissing(
@@ -58,6 +59,7 @@ def decode_or_reject(data: bytes, field: str = "image") -> np.ndarray:
 
 
 def encode_jpeg(image_bgr: np.ndarray, quality: int = 92) -> bytes:
+    """JPEG bytes for storing a photo or crop; a failed encoding is a bug, not bad input."""
     ok, buffer = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 
 class Department(models.Model):
+    """A team people belong to, for filtering and for the HR side (Odoo departments)."""
+
     name = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -58,14 +60,18 @@ class Person(models.Model):
 
     @property
     def has_consent(self) -> bool:
+        """Whether biometric processing is allowed: only once consent was recorded."""
         return self.consent_at is not None
 
 
 def face_upload_path(sample: FaceSample, filename: str) -> str:
+    """A random name per person's folder: the uploader's file name may identify them."""
     return f"faces/{sample.person_id}/{uuid.uuid4().hex}.jpg"
 
 
 class SampleSource(models.TextChoices):
+    """How a sample was added, for the audit trail and for re-checking imports."""
+
     UPLOAD = "upload", "Upload"
     IMPORT = "import", "Bulk import"
     DETECTION = "detection", "From a detection"
@@ -111,10 +117,13 @@ class FaceEmbedding(models.Model):
         return f"{self.model_key} embedding of sample #{self.sample_id}"
 
     def as_array(self) -> np.ndarray:
+        """The vector as float32, ready for the gallery matrix."""
         return np.frombuffer(bytes(self.vector), dtype=np.float32)
 
 
 class ReembedStatus(models.TextChoices):
+    """Where a re-embedding job is; pending and running jobs block a new one."""
+
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
@@ -147,4 +156,5 @@ class ReembedJob(models.Model):
 
     @property
     def progress(self) -> float:
+        """Share of the samples done, from 0 to 1 (1 for an empty gallery)."""
         return 1.0 if self.total == 0 else round(self.done / self.total, 4)

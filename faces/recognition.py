@@ -20,6 +20,8 @@ from faces.gallery import Candidate, GalleryIndex, MatchStatus, Thresholds, top_
 
 @dataclass(frozen=True)
 class IdentifiedFace:
+    """One face of an image with its quality and who it is, as the API and pipeline report it."""
+
     face: Face
     quality: QualityReport
     status: str
@@ -63,6 +65,7 @@ def identify_faces(
     k: int = 5,
     faces: list[Face] | None = None,
 ) -> list[IdentifiedFace]:
+    """Detect (unless ``faces`` are given), embed and match every face, people assigned jointly."""
     faces = engine.detect(image_bgr) if faces is None else faces
     if not faces:
         return []

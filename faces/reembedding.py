@@ -12,6 +12,7 @@ import logging
 
 import numpy as np
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import audit
@@ -25,7 +26,8 @@ PROGRESS_EVERY = 10
 ACTIVE = (ReembedStatus.PENDING, ReembedStatus.RUNNING)
 
 
-def samples_missing(model_key: str):
+def samples_missing(model_key: str) -> QuerySet[FaceSample]:
+    """Samples without an embedding for ``model_key``: what a re-embed job still has to do."""
     return FaceSample.objects.exclude(embeddings__model_key=model_key).order_by("id")
 
 
@@ -64,6 +66,7 @@ def locate_face(engine: FaceEngine, image: np.ndarray, sample: FaceSample) -> Fa
 
 
 def reembed_sample(engine: FaceEngine, sample: FaceSample) -> None:
+    """Embed the stored photo's recorded face under ``engine``'s model."""
     with sample.image.open("rb") as stored:
         image = decode_image(stored.read())
     face = locate_face(engine, image, sample)
@@ -71,6 +74,7 @@ def reembed_sample(engine: FaceEngine, sample: FaceSample) -> None:
 
 
 def run_reembed(job_id: int, engine: FaceEngine | None = None) -> ReembedJob:
+    """Run a job to the end, saving progress; a finished or failed job is left as it is."""
     engine = engine or get_engine()
     job = ReembedJob.objects.get(pk=job_id)
     if job.status not in ACTIVE:

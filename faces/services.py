@@ -14,11 +14,13 @@ from faces.recognition import IdentifiedFace, identify_faces
 
 
 def current_gallery(engine: FaceEngine | None = None) -> Gallery:
+    """The gallery of the engine's model, the one the current embeddings belong to."""
     engine = engine or get_engine()
     return get_gallery(engine.model_key, engine.dim)
 
 
 def identify(image_bgr: np.ndarray, k: int = 5) -> list[IdentifiedFace]:
+    """1:N identification of every face in the image with the configured engine."""
     engine = get_engine()
     gallery = current_gallery(engine)
     return identify_faces(engine, image_bgr, gallery.index(), gallery.thresholds, k=k)
@@ -26,6 +28,8 @@ def identify(image_bgr: np.ndarray, k: int = 5) -> list[IdentifiedFace]:
 
 @dataclass(frozen=True)
 class Verification:
+    """The outcome of a 1:1 check, with the threshold it was judged against."""
+
     score: float
     match: bool
     threshold: float

@@ -13,7 +13,9 @@ them, inside the erasing transaction.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
@@ -27,7 +29,7 @@ logger = logging.getLogger(__name__)
 person_erased = Signal()
 
 
-def _bump_after_commit(**_kwargs) -> None:
+def _bump_after_commit(**_kwargs: Any) -> None:
     transaction.on_commit(gallery.bump_version)
 
 
@@ -36,7 +38,7 @@ for model in (Person, FaceSample, FaceEmbedding):
     post_delete.connect(_bump_after_commit, sender=model, dispatch_uid=f"gallery-del-{model}")
 
 
-def delete_stored_file(storage, name: str) -> None:
+def delete_stored_file(storage: Storage, name: str) -> None:
     """Remove a stored photo; a storage outage is logged rather than failing the caller."""
     try:
         storage.delete(name)
@@ -45,7 +47,7 @@ def delete_stored_file(storage, name: str) -> None:
 
 
 @receiver(post_delete, sender=FaceSample, dispatch_uid="faces-delete-sample-file")
-def _delete_sample_file(sender, instance: FaceSample, **_kwargs) -> None:
+def _delete_sample_file(sender: type[FaceSample], instance: FaceSample, **_kwargs: Any) -> None:
     if instance.image and instance.image.name:
         storage, name = instance.image.storage, instance.image.name
         transaction.on_commit(lambda: delete_stored_file(storage, name))

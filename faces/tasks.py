@@ -7,6 +7,7 @@ from accounts.audit import AuditContext
 
 @shared_task(name="faces.tasks.reembed_samples")
 def reembed_samples(job_id: int) -> None:
+    """Celery entry point; the work is in ``faces.reembedding`` so it runs without Celery too."""
     from faces.reembedding import run_reembed
 
     run_reembed(job_id)

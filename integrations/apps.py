@@ -1,3 +1,5 @@
+"""The integrations app: the Odoo HR connection."""
+
 from django.apps import AppConfig
 
 

@@ -51,6 +51,7 @@ def plausible_fps(value: float | None) -> float | None:
 
 
 def capture_size(capture: cv2.VideoCapture) -> tuple[int | None, int | None]:
+    """The stream's frame size, None where the backend does not know it yet."""
     width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
     height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
     return (width or None, height or None)

@@ -37,6 +37,7 @@ class Watchdog:
         self._thread: threading.Thread | None = None
 
     def add(self, reader: Watched) -> None:
+        """Watch ``reader``; the thread starts with the first reader, not at import."""
         with self._lock:
             self._readers.add(reader)
             if self._thread is None:
@@ -46,6 +47,7 @@ class Watchdog:
                 self._thread.start()
 
     def discard(self, reader: Watched) -> None:
+        """Stop watching ``reader`` (a stopped reader needs no watchdog)."""
         with self._lock:
             self._readers.discard(reader)
 

@@ -39,7 +39,9 @@ USABLE_VIEW = 0.5
 class Matcher(Protocol):
     """What the processor needs of ``faces.gallery.Gallery``."""
 
-    def match_many(self, embeddings: np.ndarray, k: int = 5) -> list[Match]: ...
+    def match_many(self, embeddings: np.ndarray, k: int = 5) -> list[Match]:
+        """The gallery's matches for a batch of embeddings, one per row."""
+        ...
 
 
 class EventKind:

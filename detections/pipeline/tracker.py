@@ -142,6 +142,7 @@ class Tracker:
 
     @classmethod
     def from_config(cls, config: PipelineConfig) -> Tracker:
+        """A tracker with the pipeline's track timings."""
         return cls(
             confirm_hits=config.confirm_hits,
             max_missed_seconds=config.max_missed_seconds,

@@ -96,6 +96,7 @@ class TrackVote:
 
     @classmethod
     def for_config(cls, config: PipelineConfig) -> TrackVote:
+        """A vote with the pipeline's thresholds and vote settings."""
         return cls(
             config.thresholds,
             min_votes=config.min_votes,
@@ -132,6 +133,7 @@ class TrackVote:
         self._observations.append(_Observation(max(weight, 0.0), scores, floor, top))
 
     def result(self) -> VoteResult:
+        """The track's identity so far: observations weighted, people assigned jointly per frame."""
         observations = self._observations
         persons = {person for observation in observations for person in observation.scores}
         if not persons:

@@ -91,6 +91,7 @@ class EngineSettings:
         )
 
     def build(self) -> FaceEngine:
+        """A fresh engine with these settings (loading its models is the slow part)."""
         return build_engine(
             self.name,
             model_dir=self.model_dir,

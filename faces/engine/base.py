@@ -88,14 +88,17 @@ class Face:
 
     @property
     def width(self) -> float:
+        """Box width in pixels of the analysed image."""
         return self.bbox[2]
 
     @property
     def height(self) -> float:
+        """Box height in pixels of the analysed image."""
         return self.bbox[3]
 
     @property
     def area(self) -> float:
+        """Box area, by which the largest face is chosen."""
         return self.bbox[2] * self.bbox[3]
 
     def as_dict(self) -> dict[str, object]:
@@ -236,14 +239,17 @@ class DetectorRecognizerEngine(FaceEngine):
         """Raw (not yet normalised) features of ``faces``, one row per face."""
 
     def detect(self, image_bgr: np.ndarray, max_width: int | None = None) -> list[Face]:
+        """Validate the image, run the detector, and keep the faces inside the frame."""
         check_image(image_bgr)
         corners, landmarks, scores = self._run_detector(image_bgr, max_width or self.detect_width)
         return faces_within(image_bgr.shape, corners, landmarks, scores)
 
     def embed(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+        """One face's normalised embedding, through the batch path."""
         return self.embed_many(image_bgr, [face])[0]
 
     def embed_many(self, image_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Normalised embeddings of ``faces``, one row each, in one recognizer call."""
         check_image(image_bgr)
         if not faces:
             return np.empty((0, self.dim), dtype=np.float32)

@@ -77,6 +77,7 @@ class QualityReport:
     yaw_deg: float
 
     def as_dict(self) -> dict[str, float]:
+        """Rounded, JSON-friendly form for API refusals and stored samples."""
         return {key: round(float(value), 3) for key, value in asdict(self).items()}
 
 

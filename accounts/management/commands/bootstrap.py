@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -23,9 +24,12 @@ DEFAULT_EMAIL = "admin@presence.local"
 
 
 class Command(BaseCommand):
+    """Make a fresh install reachable: one admin, and the way to sign in as them."""
+
     help = "Create the first admin if there is none, and print how to sign in."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Create the admin only when none exists, so reruns never reset a password."""
         email = os.environ.get("PRESENCE_ADMIN_EMAIL", DEFAULT_EMAIL).strip().lower()
         given_password = os.environ.get("PRESENCE_ADMIN_PASSWORD")
         secret_file = Path(settings.VAR_DIR) / "initial-admin-password"
@@ -43,7 +47,7 @@ class Command(BaseCommand):
                 secret_file.chmod(0o600)
         self._print_credentials(user, given_password, secret_file)
 
-    def _print_credentials(self, user: User, given_password: str | None, secret_file: Path):
+    def _print_credentials(self, user: User, given_password: str | None, secret_file: Path) -> None:
         if given_password:
             self.stdout.write(f"Admin: {user.email} (password from PRESENCE_ADMIN_PASSWORD)")
             return

@@ -8,6 +8,9 @@ another supervisor picks the cameras up without waiting for the leases to expire
 from __future__ import annotations
 
 import signal
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -15,19 +18,30 @@ from cameras.supervisor import LEASE_SECONDS, POLL_SECONDS, Supervisor
 
 
 class Command(BaseCommand):
+    """Run one supervisor until a signal stops it, releasing its leases on the way out."""
+
     help = "Read the cameras this process can lease and run recognition on them."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """Capacity and timing, so a host can take fewer cameras or react faster."""
         parser.add_argument("--max-cameras", type=int, default=None)
         parser.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS)
         parser.add_argument("--poll-seconds", type=float, default=POLL_SECONDS)
 
-    def handle(self, *args, max_cameras, lease_seconds, poll_seconds, **options):
+    def handle(
+        self,
+        *args: Any,
+        max_cameras: int | None,
+        lease_seconds: float,
+        poll_seconds: float,
+        **options: Any,
+    ) -> None:
+        """Stop cleanly on SIGTERM/SIGINT so the leases free at once, not on expiry."""
         supervisor = Supervisor(
             max_cameras=max_cameras, lease_seconds=lease_seconds, poll_seconds=poll_seconds
         )
 
-        def request_stop(signum, _frame):
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
             self.stdout.write(f"Signal {signum}: stopping supervisor {supervisor.owner}")
             supervisor.stop()
 

@@ -1,0 +1,1 @@
+"""Commands that set up the project rather than one app (demo data)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -31,6 +32,7 @@ DEMO_PROBES = ("obama1.jpg", "johnsnow_test1.jpg", "alex_lacamoire1.jpg")
 
 
 def demo_faces_dir() -> Path:
+    """Where the demo's faces are: the shared faces-dev set unless the env names another."""
     default = Path(settings.BASE_DIR).parent / "shared" / "faces-dev" / "enroll"
     return Path(os.environ.get("PRESENCE_DEMO_FACES", default))
 
@@ -48,9 +50,12 @@ def portrait(image: np.ndarray, margin: float = 1.7, face_width: int = 120) -> n
 
 
 class Command(BaseCommand):
+    """Seed people and a camera for the embedded run, touching only empty tables."""
+
     help = "Enrol demo people and add a demo camera on an empty database (embedded run)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Seed people first, since the demo video shows the people it enrolled."""
         folder = demo_faces_dir()
         walkers = self._seed_people(folder)
         self._seed_camera(walkers)

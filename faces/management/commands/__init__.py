@@ -1,0 +1,1 @@
+"""Commands that enrol faces in bulk."""

@@ -7,7 +7,9 @@ reported with its reason; with ``--strict`` the command then exits non-zero.
 
 from __future__ import annotations
 
+from argparse import ArgumentParser
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -25,9 +27,12 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 class Command(BaseCommand):
+    """Enrol a folder of photos through the API's enrolment, reporting every refusal."""
+
     help = "Enrol face photos from DIR/<employee code or name>/*.jpg"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """Creating people and recording consent are opt-in: neither is assumed."""
         parser.add_argument("directory", type=Path)
         parser.add_argument(
             "--create", action="store_true", help="Create people missing from the database."
@@ -42,7 +47,17 @@ class Command(BaseCommand):
             "--strict", action="store_true", help="Exit non-zero if anything was rejected."
         )
 
-    def handle(self, *args, directory: Path, create: bool, consent: bool, actor, strict, **_):
+    def handle(
+        self,
+        *args: Any,
+        directory: Path,
+        create: bool,
+        consent: bool,
+        actor: str | None,
+        strict: bool,
+        **_: Any,
+    ) -> None:
+        """Enrol each person's folder; ``--strict`` turns any refusal into a failing exit."""
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory.")
         context = self._context(actor)
@@ -81,7 +96,14 @@ class Command(BaseCommand):
                 raise CommandError(f"No user with email {actor_email}.")
         return audit.AuditContext(actor=actor, source=AuditSource.SYSTEM)
 
-    def _person(self, name, create, consent, context, rejected) -> Person | None:
+    def _person(
+        self,
+        name: str,
+        create: bool,
+        consent: bool,
+        context: audit.AuditContext,
+        rejected: list[tuple[Path, str]],
+    ) -> Person | None:
         person = (
             Person.objects.filter(employee_code__iexact=name).first()
             or Person.objects.filter(full_name__iexact=name.replace("_", " ")).first()
