@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
@@ -50,6 +52,12 @@ class ManagedUserSerializer(ApiModelSerializer):
             "date_joined",
         ]
         read_only_fields = ["id", "last_login", "date_joined"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Creating a user needs a password; a PATCH may leave it out. Saying so on the
+        # field (not only in ``validate``) puts it in the schema of POST /users.
+        self.fields["password"].required = self.instance is None and not self.partial
 
     def validate_email(self, value: str) -> str:
         value = value.strip().lower()

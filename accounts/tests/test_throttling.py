@@ -166,6 +166,6 @@ def test_password_change_guesses_count_as_sign_in_attempts(viewer):
             {"old_password": "wrong", "new_password": "a-brand-new-password-1"},
             REMOTE_ADDR="10.3.3.3",
         )
-        assert response.status_code == 400, response.json()
+        assert response.status_code == 422, response.json()
     assert attempt(viewer.email, PERSONA_PASSWORD, ip="10.3.3.4").status_code == 429
     assert User.objects.get(pk=viewer.pk).check_password(PERSONA_PASSWORD)

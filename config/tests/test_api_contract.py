@@ -442,3 +442,11 @@ def test_an_empty_multipart_body_gets_the_envelope_from_daphne(daphne_server):
     assert head.startswith("HTTP/1.1 415")  # JSON only, said in the envelope
     assert "content-type: application/json" in head.lower()
     assert b'"error"' in payload
+
+
+def test_creating_a_user_documents_the_password_as_required(schema):
+    create = schema["components"]["schemas"]["ManagedUserRequest"]
+    assert "password" in create["required"]
+    assert "password" not in schema["components"]["schemas"]["PatchedManagedUserRequest"].get(
+        "required", []
+    )
