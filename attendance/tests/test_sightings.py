@@ -219,6 +219,8 @@ def test_concurrent_sightings_of_one_person_make_exactly_one_event(entry_cam, bo
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     person = make_person("C1")
+    # An existing state row: a first INSERT would serialise the threads on its own.
+    PersonAttendanceState.objects.create(person=person)
     detections = [make_detection(person, cam, T0) for cam in (entry_cam, both_cam)] + [
         make_detection(person, entry_cam, T0 + timedelta(seconds=s)) for s in (1, 2)
     ]
