@@ -151,30 +151,115 @@ def _refuse(code: str, message: str, event: AttendanceEvent | None) -> EventConf
     return EventConflict(message, code=code, details=details)
 
 
-def _check_alternation(kind: str, around: Neighbours) -> None:
-    before, after = around.before, around.after
-    before_in = before is not None and before.kind == EventKind.CHECK_IN
-    after_out = after is not None and after.kind == EventKind.CHECK_OUT
-    if before_in and after_out:
-        raise _refuse(
-            "event_overlaps",
-            "The time falls inside an existing attendance; void it first to change it.",
-            before,
-        )
-    if kind == EventKind.CHECK_IN:
-        if before_in:
+@dataclass(frozen=True)
+class _Point:
+    """An event in a sequence being checked: stored (with a row) or about to be added."""
+
+    kind: str
+    at: datetime
+    row: AttendanceEvent | None = None
+
+
+def _nearest(
+    points: list[_Point], stored: AttendanceEvent | None, *, before: bool
+) -> _Point | None:
+    candidates = [*points]
+    if stored is not None:
+        candidates.append(_Point(stored.kind, stored.at, stored))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda p: p.at) if before else min(candidates, key=lambda p: p.at)
+
+
+def _check_fits(person_id: int, new: list[_Point]) -> None:
+    """Refuse ``new`` events unless the person's events still alternate around each one
+    and none falls inside an existing pair."""
+    for point in new:
+        clash = AttendanceEvent.objects.active().filter(person_id=person_id, at=point.at).first()
+        if clash is not None:
+            raise _refuse("event_overlaps", "Another event is at that exact time.", clash)
+        around = neighbours(person_id, point.at)
+        if (
+            around.before is not None
+            and around.before.kind == EventKind.CHECK_IN
+            and around.after is not None
+            and around.after.kind == EventKind.CHECK_OUT
+        ):
             raise _refuse(
-                "already_checked_in", "The person is already checked in at that time.", before
+                "event_overlaps",
+                "The time falls inside an existing attendance; void it first to change it.",
+                around.before,
+            )
+        others = [p for p in new if p is not point]
+        before = _nearest([p for p in others if p.at < point.at], around.before, before=True)
+        after = _nearest([p for p in others if p.at > point.at], around.after, before=False)
+        _check_neighbours(point.kind, before, after)
+
+
+def _check_neighbours(kind: str, before: _Point | None, after: _Point | None) -> None:
+    if kind == EventKind.CHECK_IN:
+        if before is not None and before.kind == EventKind.CHECK_IN:
+            raise _refuse(
+                "already_checked_in", "The person is already checked in at that time.", before.row
             )
         if after is not None and after.kind == EventKind.CHECK_IN:
             raise _refuse(
-                "not_alternating", "The next event is a check-in too: two in a row.", after
+                "not_alternating", "The next event is a check-in too: two in a row.", after.row
             )
         return
-    if not before_in:
+    if before is None or before.kind != EventKind.CHECK_IN:
         raise _refuse(
-            "check_out_without_check_in", "There is no check-in before that check-out.", before
+            "check_out_without_check_in",
+            "There is no check-in before that check-out.",
+            before.row if before else None,
         )
+    if after is not None and after.kind == EventKind.CHECK_OUT:
+        raise _refuse(
+            "not_alternating", "The next event is a check-out too: two in a row.", after.row
+        )
+
+
+def add_manual_events(
+    person: Person,
+    items: list[tuple[str, datetime]],
+    reason: str,
+    by: Any,
+    *,
+    source: str = EventSource.MANUAL,
+    context: audit.AuditContext | None = None,
+    now: datetime | None = None,
+) -> list[AttendanceEvent]:
+    """Add check-ins and check-outs by hand, anywhere in the past, keeping alternation
+    and with no pairs overlapping; refused with the reason otherwise (nothing stored).
+
+    A pair goes in together (``add_manual_pair``): into a gap between a check-out and
+    a check-in neither event alone would alternate.
+    """
+    now = now or timezone.now()
+    for kind, at in items:
+        _validate(kind, at, reason, now)
+    context = context or audit.AuditContext(actor=by)
+    points = [_Point(kind, at) for kind, at in sorted(items, key=lambda item: item[1])]
+    with transaction.atomic():
+        state = lock_state(person.pk)
+        if len(points) > 1:
+            inside = AttendanceEvent.objects.active().filter(
+                person_id=person.pk, at__gt=points[0].at, at__lt=points[-1].at
+            )
+            if inside.exists():
+                raise _refuse(
+                    "event_overlaps", "The new attendance overlaps another.", inside.first()
+                )
+        _check_fits(person.pk, points)
+        events = [
+            create_event(
+                person, p.kind, p.at, source, context, created_by=by, reason=reason.strip()
+            )
+            for p in points
+        ]
+        _save_state(state)
+        settle(person, events, now=now)
+    return events
 
 
 def add_manual_event(
@@ -188,23 +273,43 @@ def add_manual_event(
     context: audit.AuditContext | None = None,
     now: datetime | None = None,
 ) -> AttendanceEvent:
-    """Add a check-in or check-out by hand, anywhere in the past, keeping alternation
-    and with no pairs overlapping; refused with the reason otherwise (nothing stored)."""
-    now = now or timezone.now()
-    _validate(kind, at, reason, now)
-    context = context or audit.AuditContext(actor=by)
-    with transaction.atomic():
-        state = lock_state(person.pk)
-        clash = AttendanceEvent.objects.active().filter(person_id=person.pk, at=at).first()
-        if clash is not None:
-            raise _refuse("event_overlaps", "Another event is at that exact time.", clash)
-        _check_alternation(kind, neighbours(person.pk, at))
-        event = create_event(
-            person, kind, at, source, context, created_by=by, reason=reason.strip()
-        )
-        _save_state(state)
-        settle(person, [event], now=now)
+    """Add one check-in or check-out by hand (see ``add_manual_events``)."""
+    (event,) = add_manual_events(
+        person, [(kind, at)], reason, by, source=source, context=context, now=now
+    )
     return event
+
+
+def add_manual_pair(
+    person: Person,
+    check_in_at: datetime,
+    check_out_at: datetime,
+    reason: str,
+    by: Any,
+    *,
+    context: audit.AuditContext | None = None,
+    now: datetime | None = None,
+) -> list[AttendanceEvent]:
+    """Add a whole attendance (a check-in and its check-out) by hand."""
+    for at in (check_in_at, check_out_at):
+        _validate(EventKind.CHECK_IN, at, reason, now or timezone.now())
+    if check_out_at <= check_in_at:
+        raise InvalidEvent(
+            "The check-out must come after the check-in.",
+            code="check_out_before_check_in",
+            details={
+                "check_in_at": check_in_at.isoformat(),
+                "check_out_at": check_out_at.isoformat(),
+            },
+        )
+    return add_manual_events(
+        person,
+        [(EventKind.CHECK_IN, check_in_at), (EventKind.CHECK_OUT, check_out_at)],
+        reason,
+        by,
+        context=context,
+        now=now,
+    )
 
 
 def void_event(

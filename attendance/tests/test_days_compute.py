@@ -31,7 +31,7 @@ def day_spec(**fields) -> ScheduleSpec:
 
 def pair(h_in: float, h_out: float | None, day: int = 5) -> list[Ev]:
     def at(h: float) -> datetime:
-        return utc(2026, 1, day, int(h), int(round((h % 1) * 60)))
+        return utc(2026, 1, day, int(h), round((h % 1) * 60))
 
     events = [Ev("check_in", at(h_in))]
     if h_out is not None:

@@ -20,7 +20,6 @@ from attendance.models import (
 from attendance.sightings import record_sighting
 from attendance.tests.conftest import (
     assign,
-    make_camera,
     make_detection,
     make_person,
     make_schedule,
