@@ -190,3 +190,12 @@ def test_pair_with_check_out_first_is_refused(person):
         "check_out_before_check_in",
         lambda: add_manual_pair(person, T0, T0 - timedelta(hours=1), "x", None, now=NOW),
     )
+
+
+def test_deleting_a_person_with_attendance_is_a_conflict_not_a_500(person, hr_manager, day_pair):
+    from conftest import client_for
+
+    response = client_for(hr_manager).delete(f"/api/v1/people/{person.pk}")
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "in_use"
+    assert AttendanceEvent.objects.filter(person=person).count() == 2
