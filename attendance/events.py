@@ -123,27 +123,17 @@ def mark_voided(
 
 def _validate(kind: str, at: datetime, reason: str, now: datetime) -> None:
     if kind not in EventKind.values:
-        raise InvalidEvent(
-            f"Unknown event kind {kind!r}: use check_in or check_out.",
-            code="invalid_kind",
-            details={"kind": kind},
-        )
+        message = f"Unknown event kind {kind!r}: use check_in or check_out."
+        raise InvalidEvent(message, code="invalid_kind", details={"kind": [message]})
     if not isinstance(at, datetime) or timezone.is_naive(at):
-        raise InvalidEvent(
-            "The time must carry a UTC offset or time zone.",
-            code="naive_datetime",
-            details={"at": str(at)},
-        )
+        message = "The time must carry a UTC offset or time zone."
+        raise InvalidEvent(message, code="naive_datetime", details={"at": [message]})
     if not reason or not reason.strip():
-        raise InvalidEvent(
-            "A manual event needs a reason.", code="reason_required", details={"reason": reason}
-        )
+        message = "A manual event needs a reason."
+        raise InvalidEvent(message, code="reason_required", details={"reason": [message]})
     if at > now + CLOCK_SKEW:
-        raise InvalidEvent(
-            "An event may not be in the future.",
-            code="event_in_future",
-            details={"at": at.isoformat(), "now": now.isoformat()},
-        )
+        message = f"An event may not be in the future (server time {now.isoformat()})."
+        raise InvalidEvent(message, code="event_in_future", details={"at": [message]})
 
 
 def _refuse(code: str, message: str, event: AttendanceEvent | None) -> EventConflict:
@@ -294,13 +284,9 @@ def add_manual_pair(
     for at in (check_in_at, check_out_at):
         _validate(EventKind.CHECK_IN, at, reason, now or timezone.now())
     if check_out_at <= check_in_at:
+        message = "The check-out must come after the check-in."
         raise InvalidEvent(
-            "The check-out must come after the check-in.",
-            code="check_out_before_check_in",
-            details={
-                "check_in_at": check_in_at.isoformat(),
-                "check_out_at": check_out_at.isoformat(),
-            },
+            message, code="check_out_before_check_in", details={"check_out_at": [message]}
         )
     return add_manual_events(
         person,
@@ -324,7 +310,8 @@ def void_event(
     The rows stay; returns the events voided."""
     now = now or timezone.now()
     if not reason or not reason.strip():
-        raise InvalidEvent("A void needs a reason.", code="reason_required")
+        message = "A void needs a reason."
+        raise InvalidEvent(message, code="reason_required", details={"reason": [message]})
     context = context or audit.AuditContext(actor=by)
     with transaction.atomic():
         state = lock_state(event.person_id)
