@@ -1,4 +1,4 @@
-"""The attendance app: turns recognitions into attendance."""
+"""The attendance app's configuration: connects its receivers at start-up."""
 
 from django.apps import AppConfig
 
@@ -8,3 +8,9 @@ class AttendanceConfig(AppConfig):
 
     name = "attendance"
     verbose_name = "Attendance"
+
+    def ready(self) -> None:
+        """Connect to the recognised-detection signal of the detections app."""
+        from attendance import receivers
+
+        receivers.connect()

@@ -64,6 +64,20 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         expires_seconds=1800,
         description="Delete detections and their images past the retention periods.",
     ),
+    PeriodicJob(
+        name="auto-close open attendances",
+        task="attendance.tasks.auto_close_open_attendances",
+        every_seconds=600,
+        expires_seconds=300,
+        description="Close attendances open longer than their schedule's maximum shift.",
+    ),
+    PeriodicJob(
+        name="close yesterday's attendance days",
+        task="attendance.tasks.close_yesterday",
+        every_seconds=3600,
+        expires_seconds=1800,
+        description="Recompute each person's previous local date and write absences.",
+    ),
 )
 
 

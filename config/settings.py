@@ -263,6 +263,9 @@ UNKNOWN_GROUP_THRESHOLD = env_float("UNKNOWN_GROUP_THRESHOLD", 0.45)
 # Reads of face photos, crops and frames by one user within this many seconds share one
 # audit row (accounts.audit_reads).
 AUDIT_READ_BATCH_SECONDS = env_int("AUDIT_READ_BATCH_SECONDS", 60)
+# Attendance: after a sighting that made a check-in or check-out, further sightings of
+# the same person on any camera make no event for this many seconds.
+ATTENDANCE_COOLDOWN_SECONDS = env_int("ATTENDANCE_COOLDOWN_SECONDS", 120)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

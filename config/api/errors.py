@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -166,6 +167,10 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        # Rows that history refers to (a person's attendance events, a schedule in use)
+        # cannot be deleted: the client's mistake, so a 409 rather than a 500.
+        exc = Conflict("Other records still refer to this one.", code="in_use")
 
     if not isinstance(exc, exceptions.APIException):
         view = context.get("view")

@@ -1,0 +1,31 @@
+"""Reactions of the attendance app to other apps' signals.
+
+A recognised detection becomes a sighting decision. The camera pipeline sends the signal
+after its own commit; whatever goes wrong here is logged and swallowed so attendance can
+never stop detections from being recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from detections.models import Detection
+from detections.signals import detection_recognized
+
+logger = logging.getLogger(__name__)
+
+
+def on_detection_recognized(sender: Any, detection: Detection, **_kwargs: Any) -> None:
+    """Record the sighting; never raise into the detection pipeline."""
+    from attendance.sightings import record_sighting
+
+    try:
+        record_sighting(detection)
+    except Exception:
+        logger.exception("Attendance could not record detection #%s", detection.pk)
+
+
+def connect() -> None:
+    """Connect the receivers (called from ``AttendanceConfig.ready``)."""
+    detection_recognized.connect(on_detection_recognized, dispatch_uid="attendance-sighting")
