@@ -8,7 +8,7 @@ PORT ?= 8000
 BASE_STAMP := $(VENV)/.installed-base
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format check-migrations check-deploy install install-dev system-packages-run system-packages-test env clean
+.PHONY: run test fuzz lint format check-migrations check-deploy install install-dev system-packages-run system-packages-test env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ run: system-packages-run $(BASE_STAMP)
 ## Run the whole test suite (against DATABASE_URL and REDIS_URL when they are set).
 test: system-packages-test $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Fuzz the API with schemathesis against its own schema (a throwaway PostgreSQL database).
+fuzz: $(DEV_STAMP)
+	FUZZ_DATABASE_URL=$${FUZZ_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/presence_fuzz} \
+		PYTHON=$(BIN)/python bash .ci/schemathesis
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
