@@ -185,8 +185,8 @@ class LiveView(APIView):
         summary="Liveness: the process answers", responses={200: HealthReport}, tags=["health"]
     )
     def get(self, request: Request) -> Response:
-        """200 whenever the process serves requests; it checks no dependency, so a
-        restart is only needed when this fails. No authentication."""
+        """200 whenever the process serves requests; it checks no dependency (the
+        readiness probe does). No authentication."""
         return Response({"status": "ok"})
 
 

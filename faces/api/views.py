@@ -98,20 +98,24 @@ class PersonViewSet(AuditedModelViewSet):
     @extend_schema(
         methods=["GET"],
         summary="List a person's face samples",
+        description="A person's face samples, newest first. Admins and HR managers only.",
         responses={200: FaceSampleSerializer(many=True)},
         request=None,
     )
     @extend_schema(
         methods=["POST"],
         summary="Enrol a face photo of a person",
+        description="Enrol one face from an uploaded photo; ``face_index`` picks a face when "
+        "the photo has several. 409 ``consent_required`` without recorded consent, 422 when "
+        "the face cannot be used (none, several, too small, blurred, not frontal). Admins "
+        "and HR managers only.",
         request={"multipart/form-data": FaceUploadSerializer},
         responses={201: FaceSampleSerializer, **error_responses(409, 413, 415, 422)},
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
     def faces(self, request: Request, pk: str | None = None) -> Response:
-        """A person's face samples, newest first (GET), or a new one enrolled from a photo
-        (POST, multipart): 409 without recorded consent, 422 when the photo has no usable
-        face. Admins and HR managers only, as face photos are biometric data."""
+        """A person's face samples (GET) or a new one (POST) on one URL; each method's
+        description for API users is in its ``extend_schema`` above."""
         person = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(self._samples(person))
