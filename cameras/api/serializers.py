@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 
@@ -35,7 +37,9 @@ class CameraRefSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-def validate_roi(value):
+def validate_roi(value: Any) -> list[list[float]] | None:
+    """The ROI as float points, or None for the whole frame; a JSON field accepts any
+    value, so the polygon's shape is checked here."""
     if value in (None, []):
         return None
     if not isinstance(value, list) or len(value) < 3 or len(value) > 64:
@@ -108,6 +112,7 @@ class CameraSerializer(ApiModelSerializer):
         read_only_fields = [*STATUS_FIELDS, "created_at", "updated_at"]
 
     def get_has_credentials(self, camera: Camera) -> bool:
+        """Whether a username or password is stored, as neither is ever shown."""
         has_password = getattr(camera, "has_password", None)
         if has_password is None:
             has_password = bool(camera.password)
@@ -122,6 +127,8 @@ class CameraSerializer(ApiModelSerializer):
         return data
 
     def validate_source_url(self, value: str) -> str:
+        """The cleaned source; a host outside the allowed networks or a source that the
+        source rules refuse is a 422, as the schema cannot express either rule."""
         try:
             return clean_source(value)
         except AddressRefused as exc:
@@ -156,6 +163,9 @@ class CameraSerializer(ApiModelSerializer):
 
 
 class ProbeResultSerializer(ApiSerializer):
+    """What a probe of a camera's source found: ``ok`` with the frame size and rate, or
+    the error with the credentials removed."""
+
     ok = serializers.BooleanField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import audit
@@ -29,6 +33,8 @@ LIST_CACHE_SECONDS = 1.0
 
 
 class CameraFilter(ApiFilterSet):
+    """The camera list's filters: the screens show cameras by status and by door side."""
+
     status = django_filters.ChoiceFilter(choices=CameraStatus.choices)
     direction = django_filters.ChoiceFilter(choices=Direction.choices)
 
@@ -58,10 +64,12 @@ class CameraViewSet(AuditedModelViewSet):
     # probe opens a connection to the camera and waits on it.
     throttle_scope: str | None = None
 
-    def list(self, request, *args, **kwargs):
-        """The frontend polls this every few seconds from every open screen: the page is
-        kept for ``LIST_CACHE_SECONDS``. Edits clear it at once (``list_cache_version``);
-        supervisor heartbeats do not, so statuses lag by at most that long."""
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cameras with their status, for every role. An edit shows at once; a status
+        change may take up to a second to show, as the page is kept that long."""
+        # The frontend polls this every few seconds from every open screen: the page is
+        # kept for LIST_CACHE_SECONDS. Edits clear it at once (list_cache_version);
+        # supervisor heartbeats do not, so statuses lag by at most that long.
         key = f"cameras:list:{list_cache_version()}:{request.get_full_path()}"
         data = cache.get(key)
         if data is None:
@@ -76,7 +84,8 @@ class CameraViewSet(AuditedModelViewSet):
         responses={(200, "image/jpeg"): bytes, **error_responses(409)},
     )
     @action(detail=True, methods=["get"])
-    def snapshot(self, request, pk=None):
+    def snapshot(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The frame the supervisor kept last, for every role; each read is audited."""
         camera = self.get_object()
         jpeg = latest_snapshot(camera.pk)
         if jpeg is None:
@@ -99,7 +108,11 @@ class CameraViewSet(AuditedModelViewSet):
         responses={200: ProbeResultSerializer, **error_responses(422)},
     )
     @action(detail=True, methods=["post"], throttle_scope="camera_test")
-    def test(self, request, pk=None):
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Open the camera's saved source once: ``ok`` with the frame size and rate, or
+        the error (credentials removed). Admins and operators only; throttled, as each
+        probe holds a connection to the camera for up to ten seconds. 422 when the
+        source's host is outside the allowed networks."""
         camera = self.get_object()
         try:
             check_before_connect(camera.source_url, require_dns=False)

@@ -9,11 +9,12 @@ messages for validation errors.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -54,7 +55,11 @@ class ApiError(exceptions.APIException):
 
 
 class Conflict(ApiError):
-    def __init__(self, message: str, *, code: str = "conflict", details=None) -> None:
+    """A 409: the request is valid, but clashes with the state stored now."""
+
+    def __init__(
+        self, message: str, *, code: str = "conflict", details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message, code=code, status_code=status.HTTP_409_CONFLICT, details=details)
 
 
@@ -71,6 +76,7 @@ def from_domain(exc: DomainError) -> ApiError:
 
 
 def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
+    """The error body every API error has, so clients parse one shape."""
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
@@ -204,31 +210,44 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
     return Response(body, status=status_code, headers=headers)
 
 
-def _api_or_default(request, status_code: int, code: str, default_view, *args, **kwargs):
+def _api_or_default(
+    request: HttpRequest,
+    status_code: int,
+    code: str,
+    default_view: Callable[..., HttpResponse],
+    *args: Any,
+    **kwargs: Any,
+) -> HttpResponse:
     if request.path.startswith("/api/"):
         return error_response(status_code, code, GENERIC_MESSAGES[status_code])
     return default_view(request, *args, **kwargs)
 
 
-def handler400(request, exception=None):
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused as malformed or suspicious outside DRF: the envelope
+    under ``/api/``, Django's page elsewhere."""
     from django.views import defaults
 
     return _api_or_default(request, 400, "bad_request", defaults.bad_request, exception)
 
 
-def handler403(request, exception=None):
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A ``PermissionDenied`` raised outside DRF: the envelope under ``/api/``, Django's
+    page elsewhere."""
     from django.views import defaults
 
     return _api_or_default(request, 403, "permission_denied", defaults.permission_denied, exception)
 
 
-def handler404(request, exception=None):
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A path no URL matched: the envelope under ``/api/``, Django's page elsewhere."""
     from django.views import defaults
 
     return _api_or_default(request, 404, "not_found", defaults.page_not_found, exception)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> HttpResponse:
+    """A crash outside DRF's handler: the envelope under ``/api/``, Django's page elsewhere."""
     from django.views import defaults
 
     return _api_or_default(request, 500, "server_error", defaults.server_error)

@@ -23,6 +23,7 @@ from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,12 +36,15 @@ CHECK_TIMEOUT_SECONDS = 3.0
 
 
 def check_database() -> None:
+    """Raise unless the database answers a query."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
 
 
 def check_cache() -> None:
+    """Raise unless the cache stores and returns a value: throttles, counters and camera
+    snapshots live there."""
     # The cache tolerates an outage of its server; the probe must see it.
     cache = strict_cache()
     key = f"health:{uuid.uuid4().hex}"
@@ -60,6 +64,9 @@ async def _round_trip_channel_layer() -> None:
 
 
 def check_channel_layer() -> None:
+    """Raise unless a message sent over the channel layer comes back in time (live
+    detections and camera control travel over it)."""
+
     async def bounded() -> None:
         await asyncio.wait_for(_round_trip_channel_layer(), CHECK_TIMEOUT_SECONDS)
 
@@ -67,6 +74,7 @@ def check_channel_layer() -> None:
 
 
 def check_storage() -> None:
+    """Raise unless media storage answers (photos, snapshots and face crops live there)."""
     default_storage.exists(".presence-health")
 
 
@@ -95,6 +103,8 @@ def register_health_check(name: str, check: Callable[[], Any], *, critical: bool
 
 
 def run_reports(database_ok: bool) -> dict[str, dict | None]:
+    """Every registered report by name; null for one that failed or needs the database
+    while it is down, so a report never makes the probe fail."""
     reports: dict[str, dict | None] = {}
     for name, report in HEALTH_REPORTS.items():
         try:
@@ -106,6 +116,8 @@ def run_reports(database_ok: bool) -> dict[str, dict | None]:
 
 
 def run_checks() -> dict[str, dict]:
+    """Every critical check by name, with ``ok``, its duration and the exception class
+    of a failure (never its message, which can carry secrets)."""
     results = {}
     for name, check in READINESS_CHECKS.items():
         started = time.perf_counter()
@@ -164,17 +176,23 @@ HealthReport = inline_serializer(
 
 
 class LiveView(APIView):
+    """Liveness, open to anyone: the process answers HTTP."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(
         summary="Liveness: the process answers", responses={200: HealthReport}, tags=["health"]
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
+        """200 whenever the process serves requests; it checks no dependency (the
+        readiness probe does). No authentication."""
         return Response({"status": "ok"})
 
 
 class ReadyView(APIView):
+    """Readiness, open to anyone: every dependency the instance needs answers."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
@@ -183,7 +201,10 @@ class ReadyView(APIView):
         responses={200: HealthReport, 503: HealthReport},
         tags=["health"],
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
+        """200 when database, cache, channel layer and media storage (and every check an
+        app registered) answer; 503 with the error envelope naming those that do not, so a
+        load balancer takes the instance out. No authentication."""
         checks = run_checks()
         failed = {name: [r["error"]] for name, r in checks.items() if not r["ok"]}
         reports = run_reports(database_ok=checks["database"]["ok"])

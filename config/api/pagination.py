@@ -11,10 +11,12 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 #: Unfiltered tables larger than this report PostgreSQL's estimate as their count.
 ESTIMATE_ABOVE = 100_000
@@ -69,7 +71,10 @@ class StrictPageNumberPagination(PageNumberPagination):
                 parameter["description"] = f"Results per page, at most {self.max_page_size}."
         return parameters
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        """DRF's page of ``queryset``, refusing an unordered one (a programming error)."""
         if hasattr(queryset, "ordered") and not queryset.ordered:
             raise ImproperlyConfigured(
                 f"{type(view).__name__ if view else 'A view'} paginates an unordered "
@@ -78,7 +83,7 @@ class StrictPageNumberPagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
 
-def estimated_rows(queryset) -> int | None:
+def estimated_rows(queryset: QuerySet[Any]) -> int | None:
     """PostgreSQL's row estimate for the queryset's table (kept by ANALYZE/autovacuum)."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
@@ -99,6 +104,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        """The planner's estimate for an unfiltered huge table, else the exact count."""
         queryset = self.object_list
         if not queryset.query.where:
             estimate = estimated_rows(queryset)
@@ -108,4 +114,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 class LargeTablePagination(StrictPageNumberPagination):
+    """Strict pagination for tables that grow without bound (such as detections): an
+    unfiltered listing reports an estimated count."""
+
     django_paginator_class = EstimatedCountPaginator

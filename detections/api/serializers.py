@@ -59,11 +59,16 @@ class DetectionSerializer(ApiModelSerializer):
 
 
 class AssignSerializer(ApiSerializer):
+    """The person a detection (or group) shows, and whether to enrol the face too."""
+
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     enroll = serializers.BooleanField(default=False)
 
 
 class UnknownFaceSerializer(ApiModelSerializer):
+    """A group of detections of one unknown person: how often and where they were seen,
+    who they turned out to be once labelled, and their newest face crop's URL."""
+
     label = serializers.SerializerMethodField()
     last_camera = CameraRefSerializer(read_only=True, allow_null=True)
     resolved_person = PersonRefSerializer(read_only=True, allow_null=True)
@@ -84,13 +89,17 @@ class UnknownFaceSerializer(ApiModelSerializer):
         read_only_fields = fields
 
     def get_label(self, group: UnknownFace) -> str:
+        """A name to show for someone who has none yet."""
         return f"unknown #{group.pk}"
 
     def get_face_url(self, group: UnknownFace) -> str | None:
+        """The face crop URL of the group's newest detection; null when it has none."""
         latest = getattr(group, "latest_detection_id", None)
         return reverse("detection-face", args=[latest]) if latest else None
 
 
 class LiveResponseSerializer(ApiSerializer):
+    """The recent detections and the server's time, to poll from without clock skew."""
+
     results = DetectionSerializer(many=True)
     server_time = serializers.DateTimeField()

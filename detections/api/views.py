@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import django_filters
-from django.db.models import Max
+from django.db.models import Max, QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf_serializers
@@ -13,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import audit
 from accounts.api.viewsets import ReadOnlyViewSet
@@ -71,17 +74,22 @@ class PageOrCursorPagination(LargeTablePagination):
     """Page numbers as everywhere (with an estimated count when unfiltered and huge), or
     ``?cursor=`` (empty to start) for deep scrolling, where offsets get slow."""
 
-    def _cursor(self, request) -> bool:
+    def _cursor(self, request: Request) -> bool:
         return "cursor" in request.query_params
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        """The page by cursor when ``cursor`` is given, else by page number; the choice
+        is kept for ``get_paginated_response``."""
         if self._cursor(request):
             self._delegate = DetectionCursorPagination()
             return self._delegate.paginate_queryset(queryset, request, view)
         self._delegate = None
         return super().paginate_queryset(queryset, request, view)
 
-    def get_paginated_response(self, data):
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        """The envelope of the pagination that made the page: cursor links or a count."""
         if self._delegate is not None:
             return self._delegate.get_paginated_response(data)
         return super().get_paginated_response(data)
@@ -92,7 +100,8 @@ class PageOrCursorPagination(LargeTablePagination):
         paginated["required"] = [name for name in paginated["required"] if name != "count"]
         return paginated
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        """The page-number parameters plus ``cursor``, so clients see both ways."""
         parameters = super().get_schema_operation_parameters(view)
         parameters.append(
             {
@@ -107,6 +116,8 @@ class PageOrCursorPagination(LargeTablePagination):
 
 
 class DetectionFilter(TimeRangeFilterSet):
+    """The detection history's filters; ``from`` and ``to`` bound the capture time."""
+
     time_field = "captured_at"
     status = django_filters.ChoiceFilter(choices=DetectionStatus.choices)
 
@@ -115,7 +126,7 @@ class DetectionFilter(TimeRangeFilterSet):
         fields = ["camera", "person", "status", "unknown_face"]
 
 
-def _stream(request, detection: Detection, image: str, missing: str):
+def _stream(request: Request, detection: Detection, image: str, missing: str) -> HttpResponse:
     field_file = detection.face_crop if image == "face" else detection.frame
     if not field_file:
         raise ApiError(missing, code="no_image", status_code=404)
@@ -153,7 +164,10 @@ class DetectionViewSet(ReadOnlyViewSet):
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def live(self, request):
+    def live(self, request: Request) -> Response:
+        """The detections seen in the last ``seconds`` (at most 600) on the chosen cameras
+        (all by default), newest first, with the server's time so a client can poll for
+        what is new. Any role; unpaginated."""
         params = _LiveParams(data=without_empty_values(request.query_params))
         params.is_valid(raise_exception=True)
         cameras = params.validated_data.get("camera") or list(
@@ -167,12 +181,16 @@ class DetectionViewSet(ReadOnlyViewSet):
 
     @extend_schema(summary="A detection's frame", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
-    def snapshot(self, request, pk=None):
+    def snapshot(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The camera frame the detection was made in; 404 ``no_image`` when none was
+        stored. Any role; each read is audited."""
         return _stream(request, self.get_object(), "frame", "This detection has no stored frame.")
 
     @extend_schema(summary="A detection's face crop", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
-    def face(self, request, pk=None):
+    def face(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The detection's face cropped from its frame; 404 ``no_image`` when none was
+        stored. Any role; each read is audited."""
         return _stream(request, self.get_object(), "face", "This detection has no stored face.")
 
     @extend_schema(
@@ -181,7 +199,9 @@ class DetectionViewSet(ReadOnlyViewSet):
         responses={200: DetectionSerializer, **error_responses(422)},
     )
     @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """Record that the detection shows this person, audited; with ``enroll`` its face
+        crop also becomes a face sample of the person. Admins, HR managers and operators."""
         detection = self.get_object()
         params = AssignSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -195,6 +215,8 @@ class DetectionViewSet(ReadOnlyViewSet):
 
 
 class AssignResultSerializer(ApiSerializer):
+    """The labelled group and how many of its detections were labelled."""
+
     group = UnknownFaceSerializer()
     labelled = drf_serializers.IntegerField()
 
@@ -217,7 +239,10 @@ class UnknownFaceViewSet(ReadOnlyViewSet):
         responses={200: AssignResultSerializer, **error_responses(422)},
     )
     @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """Record that every detection of the group shows this person and resolve the
+        group, audited; with ``enroll`` its largest face crop becomes a face sample.
+        Admins, HR managers and operators."""
         group = self.get_object()
         params = AssignSerializer(data=request.data)
         params.is_valid(raise_exception=True)

@@ -20,6 +20,8 @@ class PersonRefSerializer(ApiModelSerializer):
 
 
 class DepartmentSerializer(ApiModelSerializer):
+    """A department people belong to: id and name."""
+
     class Meta:
         model = Department
         fields = ["id", "name"]
@@ -63,6 +65,8 @@ class PersonSerializer(ApiModelSerializer):
         return person.department.name if person.department_id else None
 
     def validate_employee_code(self, value: str) -> str:
+        """The code without surrounding spaces and never blank, so " E1" cannot sit
+        beside "E1"."""
         value = value.strip()
         if not value:
             raise serializers.ValidationError("This field may not be blank.")
@@ -82,6 +86,7 @@ class PersonSerializer(ApiModelSerializer):
             person.refresh_from_db()
 
     def create(self, validated_data: dict) -> Person:
+        """A new person; ``has_consent`` is not a column, so it is applied by hand."""
         consent = validated_data.pop("has_consent", None)
         person = Person(**validated_data)
         self._apply_consent(person, consent)
@@ -89,6 +94,7 @@ class PersonSerializer(ApiModelSerializer):
         return person
 
     def update(self, person: Person, validated_data: dict) -> Person:
+        """The edited person; a withdrawn consent erases their biometric data first."""
         consent = validated_data.pop("has_consent", None)
         self._apply_consent(person, consent)
         for name, value in validated_data.items():
@@ -98,6 +104,9 @@ class PersonSerializer(ApiModelSerializer):
 
 
 class FaceSampleSerializer(ApiModelSerializer):
+    """A face sample of a person: where the face is in its photo, its quality, the models
+    it has embeddings for, and the URL of the photo (which needs the caller's token)."""
+
     image_url = serializers.SerializerMethodField()
     model_keys = serializers.SerializerMethodField()
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
@@ -119,34 +128,48 @@ class FaceSampleSerializer(ApiModelSerializer):
         read_only_fields = fields
 
     def get_image_url(self, sample: FaceSample) -> str:
+        """The path of the sample's photo; the file itself is private."""
         return reverse("person-face-image", args=[sample.person_id, sample.pk])
 
     def get_model_keys(self, sample: FaceSample) -> list[str]:
+        """The models this face can be recognised with, so a missing re-embed shows."""
         return sorted(e.model_key for e in sample.embeddings.all())
 
 
 class FaceUploadSerializer(ApiSerializer):
+    """A photo to enrol; ``face_index`` picks a face when the photo has several."""
+
     image = serializers.FileField(allow_empty_file=True)
     face_index = serializers.IntegerField(required=False, min_value=0)
 
 
 class IdentifyRequestSerializer(ApiSerializer):
+    """A photo to identify every face in, and how many candidates each face gets."""
+
     image = serializers.FileField(allow_empty_file=True)
     k = serializers.IntegerField(required=False, min_value=1, max_value=20, default=5)
 
 
 class VerifyRequestSerializer(ApiSerializer):
+    """A photo and the person it should show; ``face_index`` picks a face, else the
+    largest is used."""
+
     image = serializers.FileField(allow_empty_file=True)
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     face_index = serializers.IntegerField(required=False, min_value=0)
 
 
 class CandidateSerializer(ApiSerializer):
+    """A person a face may be, with the similarity score."""
+
     person = PersonRefSerializer()
     score = serializers.FloatField()
 
 
 class IdentifiedFaceSerializer(ApiSerializer):
+    """One face found in a photo: where it is, its quality, the verdict with its person
+    (null when none), the score and margin behind it, and the best candidates."""
+
     bbox = serializers.ListField(child=serializers.FloatField())
     landmarks = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
     detection_score = serializers.FloatField()
@@ -159,11 +182,16 @@ class IdentifiedFaceSerializer(ApiSerializer):
 
 
 class IdentifyResponseSerializer(ApiSerializer):
+    """Every face found in the photo, and the model that judged them."""
+
     faces = IdentifiedFaceSerializer(many=True)
     model_key = serializers.CharField()
 
 
 class VerifyResponseSerializer(ApiSerializer):
+    """Whether the face matches the person: the score, the threshold it was held to,
+    the face used and how many faces the photo had."""
+
     person = PersonRefSerializer()
     score = serializers.FloatField()
     match = serializers.BooleanField()
@@ -173,6 +201,8 @@ class VerifyResponseSerializer(ApiSerializer):
 
 
 class ReembedJobSerializer(ApiModelSerializer):
+    """A re-embedding job for one model, with its progress so a client can poll it."""
+
     progress = serializers.FloatField(read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -61,6 +65,9 @@ class DepartmentViewSet(AuditedModelViewSet):
 
 
 class PersonFilter(ApiFilterSet):
+    """The people list's filters; ``has_consent`` reads as a boolean, though consent is
+    stored as the time it was given."""
+
     has_consent = StrictBooleanFilter(field_name="consent_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
@@ -81,7 +88,7 @@ class PersonViewSet(AuditedModelViewSet):
     ordering_fields = ["full_name", "employee_code", "created_at", "updated_at", "id"]
     ordering = ["full_name", "id"]
 
-    def _samples(self, person: Person):
+    def _samples(self, person: Person) -> QuerySet[FaceSample]:
         return person.faces.select_related("created_by").prefetch_related(
             Prefetch(
                 "embeddings", queryset=FaceEmbedding.objects.only("id", "sample_id", "model_key")
@@ -91,17 +98,24 @@ class PersonViewSet(AuditedModelViewSet):
     @extend_schema(
         methods=["GET"],
         summary="List a person's face samples",
+        description="A person's face samples, newest first. Admins and HR managers only.",
         responses={200: FaceSampleSerializer(many=True)},
         request=None,
     )
     @extend_schema(
         methods=["POST"],
         summary="Enrol a face photo of a person",
+        description="Enrol one face from an uploaded photo; ``face_index`` picks a face when "
+        "the photo has several. 409 ``consent_required`` without recorded consent, 422 when "
+        "the face cannot be used (none, several, too small, blurred, not frontal). Admins "
+        "and HR managers only.",
         request={"multipart/form-data": FaceUploadSerializer},
         responses={201: FaceSampleSerializer, **error_responses(409, 413, 415, 422)},
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
-    def faces(self, request, pk=None):
+    def faces(self, request: Request, pk: str | None = None) -> Response:
+        """A person's face samples (GET) or a new one (POST) on one URL; each method's
+        description for API users is in its ``extend_schema`` above."""
         person = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(self._samples(person))
@@ -124,7 +138,11 @@ class PersonViewSet(AuditedModelViewSet):
 
     @extend_schema(summary="Delete a face sample", responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"faces/(?P<face_id>[0-9]+)")
-    def delete_face(self, request, pk=None, face_id=None):
+    def delete_face(
+        self, request: Request, pk: str | None = None, face_id: str | None = None
+    ) -> Response:
+        """Remove one face sample with its photo and embeddings, audited; admins and HR
+        managers only."""
         person = self.get_object()
         self.perform_destroy(get_object_or_404(FaceSample, pk=face_id, person=person))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -136,7 +154,11 @@ class PersonViewSet(AuditedModelViewSet):
         url_path=r"faces/(?P<face_id>[0-9]+)/image",
         url_name="face-image",
     )
-    def face_image(self, request, pk=None, face_id=None):
+    def face_image(
+        self, request: Request, pk: str | None = None, face_id: str | None = None
+    ) -> HttpResponse:
+        """The photo a face sample was enrolled from, as stored (upright JPEG); admins and
+        HR managers only, and each read is audited."""
         sample = get_object_or_404(FaceSample, pk=face_id, person_id=self.get_object().pk)
         return private_image_response(
             sample.image,
@@ -148,12 +170,15 @@ class PersonViewSet(AuditedModelViewSet):
 
     @extend_schema(summary="Erase a person's biometric data", request=None, responses={204: None})
     @action(detail=True, methods=["post"])
-    def erase(self, request, pk=None):
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        """Delete every face photo, embedding and stored face image of the person and
+        clear their consent; the person and their attendance stay. Admins and HR managers
+        only; audited."""
         erase_person(self.get_object(), audit.AuditContext.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _person_refs(ids: set[int]) -> dict[int, dict]:
+def _person_refs(ids: set[int]) -> dict[int, dict[str, Any]]:
     people = Person.objects.filter(pk__in=ids).only("id", "employee_code", "full_name")
     return {p.pk: PersonRefSerializer(p).data for p in people}
 
@@ -171,7 +196,10 @@ class IdentifyView(RoleScopedMixin, APIView):
         responses={200: IdentifyResponseSerializer, **error_responses(413, 415, 422)},
         tags=["faces"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Every face found in the uploaded photo, each recognised, uncertain or unknown,
+        with up to ``k`` candidates; two faces never get one person. Any role; throttled,
+        as each call runs the face model."""
         params = IdentifyRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         image = decode_or_reject(read_upload(params.validated_data["image"]))
@@ -212,7 +240,10 @@ class VerifyView(RoleScopedMixin, APIView):
         responses={200: VerifyResponseSerializer, **error_responses(409, 413, 415, 422)},
         tags=["faces"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Whether the largest face in the photo (or the one at ``face_index``) is the
+        given person, with the score and the threshold it was held to; 409 when the person
+        has no face enrolled for the current model. Any role; throttled."""
         params = VerifyRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         person = params.validated_data["person"]
@@ -243,6 +274,8 @@ class ReembedJobViewSet(ReadOnlyViewSet):
         request=None,
         responses={202: ReembedJobSerializer},
     )
-    def create(self, request):
+    def create(self, request: Request) -> Response:
+        """Start re-embedding every face sample with the current model, 202 with the job
+        to poll; while one is under way for that model, that job is the answer."""
         job = start_reembed(audit.AuditContext.from_request(request))
         return Response(ReembedJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
