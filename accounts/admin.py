@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from accounts import audit, services
+from accounts import audit, sessions
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
 from accounts.models import AuditLog, User
 
@@ -69,7 +69,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         if request.method == "POST" and response.status_code == 302:
             user = User.objects.get(pk=id)
             with transaction.atomic():
-                services.revoke_refresh_tokens(user)
+                sessions.end_all(user)
                 audit.record_secret_change(user, "password", admin_context(request))
         return response
 

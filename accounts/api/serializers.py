@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import AuditLog, User
+from accounts.models import AuditLog, User, UserSession
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -137,3 +137,23 @@ class AuditLogSerializer(serializers.ModelSerializer):
         if row.actor_id is None and not row.actor_email:
             return None
         return {"id": row.actor_id, "email": row.actor_email}
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """A signed-in device as its owner (or an admin) sees it; never a token.
+
+    ``device`` is the browser's user agent at sign-in; ``ip`` the address it was last
+    used from; ``current`` whether the request itself was made with this session.
+    """
+
+    device = serializers.CharField(source="user_agent", read_only=True)
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UserSession
+        fields = ["id", "device", "ip", "created_at", "last_used_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session: UserSession) -> bool:
+        """Whether the caller's own token belongs to ``session``."""
+        return session.key == self.context.get("current_session_key")

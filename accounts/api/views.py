@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db import transaction
 
-from accounts import services
+from accounts import services, sessions
 from accounts.api.serializers import AuditLogSerializer, ManagedUserSerializer
 from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet
 from accounts.models import AuditAction, AuditLog, User
@@ -43,7 +43,7 @@ class UserViewSet(AuditedModelViewSet):
         with transaction.atomic():
             super().perform_update(serializer)
             if password_changed:
-                services.revoke_refresh_tokens(serializer.instance)
+                sessions.end_all(serializer.instance)
 
     def perform_destroy(self, instance: User) -> None:
         if instance.pk == self.request.user.pk:
