@@ -258,8 +258,9 @@ def end_all(user: User, context: audit.AuditContext | None = None) -> int:
                 AuditAction.UPDATE,
                 user,
                 context,
+                # Not "token_version": the audit log masks any name with "token" in it.
                 {
-                    "token_version": {"old": old_version, "new": user.token_version},
+                    "signed_out_everywhere": {"old": False, "new": True},
                     "live_sessions": {"old": ended, "new": 0},
                 },
             )
