@@ -1,16 +1,21 @@
-"""Back-office pages for users and the audit log, and the site's branding."""
+"""Back-office pages for users, their sessions and the audit log, and the site's branding."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts import audit, sessions
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
-from accounts.models import AuditLog, User
+from accounts.models import AuditLog, User, UserSession
+from accounts.roles import AdminCapability
 
 admin.site.site_header = "Presence back-office"
 admin.site.site_title = "Presence"
@@ -32,8 +37,41 @@ class UserEditForm(UserChangeForm):
         fields = ("email", "full_name", "role", "is_active")
 
 
+class LiveSessionInline(admin.TabularInline):
+    """The user's live sessions, read-only, on the user's page; signing one out is an
+    action of the sessions list (``UserSessionAdmin``)."""
+
+    model = UserSession
+    verbose_name = "live session"
+    verbose_name_plural = "live sessions (sign one out from Accounts > User sessions)"
+    fields = ("user_agent", "ip", "created_at", "last_used_at", "expires_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UserSession]:
+        """Only sessions that can still be used."""
+        return sessions.live_sessions_everywhere()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Sessions start at sign-in, never by hand."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A session is a record of a sign-in: nothing in it is edited."""
+        return False
+
+
 @admin.register(User)
 class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
+    inlines = (LiveSessionInline,)
+    actions = ("sign_out_everywhere",)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> tuple:
+        """Sessions are shown for an existing user, not on the add page."""
+        return self.inlines if obj is not None else ()
+
     form = UserEditForm
     add_form = UserCreateForm
     list_display = ("email", "full_name", "role", "is_active", "last_login")
@@ -72,6 +110,54 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
                 sessions.end_all(user)
                 audit.record_secret_change(user, "password", admin_context(request))
         return response
+
+    @admin.action(
+        description="Sign out everywhere (end every session and token)",
+        permissions=[AdminCapability.REVOKE_SESSIONS],
+    )
+    def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """``POST /users/{id}/sessions/revoke-all`` for each selected user."""
+        context = admin_context(request)
+        for user in queryset:
+            sessions.end_all(user, context)
+        self.message_user(request, f"Signed out {queryset.count()} user(s) everywhere.")
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyModelAdmin):
+    """Every sign-in session, live or ended; the "sign out" action ends live ones, as
+    ``DELETE /users/{id}/sessions/{session_id}`` does."""
+
+    list_display = ("user", "user_agent", "ip", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__email", "ip", "user_agent")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    fields = (
+        "user",
+        "user_agent",
+        "ip",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    actions = ("sign_out",)
+
+    @admin.action(
+        description="Sign out the selected sessions", permissions=[AdminCapability.REVOKE_SESSIONS]
+    )
+    def sign_out(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
+        """End each selected live session (its tokens stop working at once)."""
+        context = admin_context(request)
+        ended = 0
+        for session in queryset.select_related("user"):
+            try:
+                sessions.end(session.user, session.pk, context)
+            except sessions.SessionNotFound:
+                continue
+            ended += 1
+        self.message_user(request, f"Signed out {ended} session(s).")
 
 
 @admin.register(AuditLog)

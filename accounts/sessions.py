@@ -182,11 +182,16 @@ def current_session_key(payload: Mapping[str, Any] | None) -> uuid.UUID | None:
         return None
 
 
+def live_sessions_everywhere() -> QuerySet[UserSession]:
+    """The sessions of every user that can still be used, most recently used first."""
+    return UserSession.objects.filter(
+        revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-last_used_at", "-id")
+
+
 def live_sessions(user: User) -> QuerySet[UserSession]:
     """The sessions of ``user`` that can still be used, most recently used first."""
-    return UserSession.objects.filter(
-        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).order_by("-last_used_at", "-id")
+    return live_sessions_everywhere().filter(user=user)
 
 
 def _blacklist_jti(jti: str) -> None:
