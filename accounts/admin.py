@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -11,6 +9,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from accounts import audit, sessions
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
@@ -37,40 +39,9 @@ class UserEditForm(UserChangeForm):
         fields = ("email", "full_name", "role", "is_active")
 
 
-class LiveSessionInline(admin.TabularInline):
-    """The user's live sessions, read-only, on the user's page; signing one out is an
-    action of the sessions list (``UserSessionAdmin``)."""
-
-    model = UserSession
-    verbose_name = "live session"
-    verbose_name_plural = "live sessions (sign one out from Accounts > User sessions)"
-    fields = ("user_agent", "ip", "created_at", "last_used_at", "expires_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[UserSession]:
-        """Only sessions that can still be used."""
-        return sessions.live_sessions_everywhere()
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Sessions start at sign-in, never by hand."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """A session is a record of a sign-in: nothing in it is edited."""
-        return False
-
-
 @admin.register(User)
 class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
-    inlines = (LiveSessionInline,)
     actions = ("sign_out_everywhere",)
-
-    def get_inlines(self, request: HttpRequest, obj: User | None) -> tuple:
-        """Sessions are shown for an existing user, not on the add page."""
-        return self.inlines if obj is not None else ()
 
     form = UserEditForm
     add_form = UserCreateForm
@@ -78,12 +49,12 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     list_filter = ("role", "is_active")
     search_fields = ("email", "full_name")
     ordering = ("email",)
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "live_sessions")
     filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("full_name", "role", "is_active")}),
-        ("Activity", {"fields": ("last_login", "date_joined")}),
+        ("Activity", {"fields": ("last_login", "date_joined", "live_sessions")}),
     )
     add_fieldsets = (
         (
@@ -101,6 +72,32 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.display(description="Live sessions")
+    def live_sessions(self, user: User) -> str:
+        """The user's live sessions, read-only, with a link to the sessions list, where
+        the "sign out" action ends them."""
+        if user.pk is None:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<li>{} &middot; {} &middot; since {} &middot; last used {}</li>",
+            (
+                (
+                    session.user_agent or "unknown device",
+                    session.ip or "unknown address",
+                    date_format(localtime(session.created_at), "DATETIME_FORMAT"),
+                    date_format(localtime(session.last_used_at), "DATETIME_FORMAT"),
+                )
+                for session in sessions.live_sessions(user)
+            ),
+        )
+        url = reverse("admin:accounts_usersession_changelist") + f"?user__id__exact={user.pk}"
+        return format_html(
+            '<ul>{}</ul><a href="{}">All sessions of this user</a>',
+            rows or format_html("<li>{}</li>", "none"),
+            url,
+        )
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)

@@ -30,8 +30,13 @@ def test_user_page_lists_live_sessions_read_only(admin_user, viewer):
     html = page.content.decode()
     assert "Live browser" in html
     assert "Ended browser" not in html
-    assert 'name="sessions-0-user_agent"' not in html  # shown, not editable
     assert live.refresh_jti not in html
+    link = f"/admin/accounts/usersession/?user__id__exact={viewer.pk}"
+    assert link in html
+    listing = browser_for(admin_user).get(link)
+    assert listing.status_code == 200
+    assert "Live browser" in listing.content.decode()
+    assert "Ended browser" in listing.content.decode()
     assert browser_for(admin_user).get("/admin/accounts/user/add/").status_code == 200
 
 

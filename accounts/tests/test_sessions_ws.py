@@ -38,7 +38,9 @@ async def test_revoke_all_refuses_old_access_tokens_with_4401(viewer):
 
     await database_sync_to_async(sessions.end_all)(viewer, audit.AuditContext())
     assert await close_code(connect(token)) == 4401
-    assert (await connect(await sign_in(viewer)).connect())[0]
+    fresh = connect(await sign_in(viewer))
+    assert (await fresh.connect())[0]
+    await fresh.disconnect()
 
 
 async def test_password_change_refuses_old_access_tokens_with_4401(viewer):
