@@ -7,7 +7,7 @@ current, user active), in the one query that loads the user.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -16,11 +16,14 @@ from rest_framework_simplejwt.tokens import Token
 
 from accounts import sessions
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 class SessionJWTAuthentication(JWTAuthentication):
     """``Authorization: Bearer <access>``, refused with 401 once the token is revoked."""
 
-    def get_user(self, validated_token: Token) -> Any:
+    def get_user(self, validated_token: Token) -> User:
         """The token's user, or ``AuthenticationFailed`` (401 in the error envelope)."""
         try:
             return sessions.user_for_token(validated_token.payload)

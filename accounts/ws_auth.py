@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
@@ -32,6 +32,9 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ class Admission:
 
 
 @database_sync_to_async
-def _token_user(payload: dict) -> Any:
+def _token_user(payload: dict) -> User | None:
     """The token's user, or None if the token was revoked (``accounts.sessions``)."""
     from accounts import sessions
 
@@ -122,7 +125,7 @@ async def admit(scope: dict) -> Admission:
     return Admission(user=user, expires_at=token.get("exp"), claims=dict(token.payload))
 
 
-async def recheck(scope: dict) -> Any:
+async def recheck(scope: dict) -> User | None:
     """The connection's user as of now, or None once its token was revoked or the user
     deactivated: an open socket re-asks this from time to time (``detections.consumers``)."""
     claims = scope.get("token_claims")

@@ -116,10 +116,13 @@ def _already_blacklisted(raw: str) -> bool:
 
 
 class LogoutView(APIView):
+    """Sign out the session a refresh token belongs to (``accounts.sessions.sign_out``)."""
+
     roles = SIGNED_IN
 
     @extend_schema(request=RefreshTokenSerializer, responses={204: None}, tags=["auth"])
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Blacklist the refresh token and end its session, access tokens included."""
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         raw = serializer.validated_data["refresh"]

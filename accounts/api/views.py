@@ -34,7 +34,8 @@ class UserViewSet(AuditedModelViewSet):
     ordering_fields = ["email", "full_name", "role", "date_joined", "last_login"]
     ordering = ["email"]
 
-    def perform_update(self, serializer) -> None:
+    def perform_update(self, serializer: ManagedUserSerializer) -> None:
+        """Save the change; a new password signs the user out everywhere."""
         data = serializer.validated_data
         services.ensure_admins_remain(
             serializer.instance, new_role=data.get("role"), new_active=data.get("is_active")
