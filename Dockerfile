@@ -30,4 +30,4 @@ RUN useradd --system --uid 10001 --home-dir /app presence \
 USER presence
 
 EXPOSE 8000
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "config.asgi:application"]
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "config.asgi:application"]

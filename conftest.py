@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from accounts.roles import Role
+from config import counters
 
 PERSONA_PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 
@@ -52,8 +53,21 @@ def enqueued(monkeypatch) -> list[tuple]:
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
+    counters.reset_local()
     yield
     cache.clear()
+    counters.reset_local()
+
+
+@pytest.fixture(autouse=True)
+def _generous_throttles(settings):
+    """The suite makes many requests a minute as one user; throttle tests set their own."""
+    settings.THROTTLE_RATES = {
+        "user": "100000/min",
+        "identify": "100000/min",
+        "verify": "100000/min",
+        "camera_test": "100000/min",
+    }
 
 
 @pytest.fixture

@@ -16,12 +16,15 @@ from django.utils.timezone import localtime
 
 from accounts import audit, sessions
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
+from accounts.admin_login import ThrottledAdminLoginForm
 from accounts.models import AuditLog, User, UserSession
 from accounts.roles import AdminCapability
 
 admin.site.site_header = "Presence back-office"
 admin.site.site_title = "Presence"
 admin.site.index_title = "Cameras, people, attendance and Odoo"
+# Password guesses at /admin/login/ count with the API's (accounts.admin_login).
+admin.site.login_form = ThrottledAdminLoginForm
 
 # Roles replace groups and per-user permissions (accounts.roles), so groups stay hidden.
 admin.site.unregister(Group)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -57,12 +59,15 @@ class CameraForm(forms.ModelForm):
         ]
 
     def clean_source_url(self) -> str:
+        """The same scheme and network checks as the API (``CAMERA_ALLOWED_NETWORKS``)."""
         try:
             return clean_source(self.cleaned_data["source_url"])
         except SourceError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
-    def clean(self):
+    def clean(self) -> dict:
+        """Moves credentials out of the URL into encrypted fields, and keeps the stored
+        password when the (write-only) field is left empty."""
         previous = self.instance.query_secrets if self.instance.pk else None
         cleaned = move_credentials(super().clean(), previous)
         if cleaned.get("clear_password"):
@@ -71,7 +76,8 @@ class CameraForm(forms.ModelForm):
             cleaned["password"] = self.instance.password
         return cleaned
 
-    def save(self, commit=True):
+    def save(self, commit: bool = True) -> Camera:
+        """Writes the secrets the form cleaned, and resets the status an edit invalidates."""
         camera = super().save(commit=False)
         camera.password = self.cleaned_data.get("password", "")
         if "url_secrets" in self.cleaned_data:
@@ -110,6 +116,7 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, camera: Camera) -> str:
+        """The status as a coloured badge, readable at a glance in the list."""
         return format_html(
             '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
             STATUS_COLOURS.get(camera.status, "#6e7781"),
@@ -118,10 +125,12 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
 
     @admin.display(description="last error")
     def error(self, camera: Camera) -> str:
+        """The last error with any credential masked."""
         return camera.redact(camera.last_error) or "-"
 
     @admin.display(description="newest frame")
     def snapshot(self, camera: Camera) -> str:
+        """The newest frame through the private image view (role check, read trace)."""
         if not camera.pk:
             return "-"
         url = reverse("admin:cameras_camera_snapshot", args=[camera.pk])
@@ -130,7 +139,8 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
     @admin.action(
         description="Test the source (within 10 s)", permissions=[AdminCapability.PROBE_CAMERA]
     )
-    def test_sources(self, request, queryset):
+    def test_sources(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+        """Opens each source (at most five, ten seconds each) and reports what it saw."""
         for camera in queryset[:5]:
             result = probe_source(
                 camera.open_target(),

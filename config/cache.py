@@ -196,6 +196,21 @@ class StrictRedisCache(SharedPoolRedisCache):
         super().__init__(server, params)
         self._breaker = breaker
 
+    def run_script(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a Lua ``script`` on Redis, atomically, with ``keys`` made into this cache's
+        keys: for what Django's API cannot do in one step (an increment that also sets the
+        expiry of a key it creates). Reports to the breaker like every other operation."""
+        cache_keys = [self.make_and_validate_key(key) for key in keys]
+        try:
+            result = self._cache.get_client(cache_keys[0], write=True).eval(
+                script, len(cache_keys), *cache_keys, *args
+            )
+        except UNAVAILABLE_ERRORS as exc:
+            self._breaker.failed(exc)
+            raise
+        self._breaker.succeeded()
+        return result
+
 
 def _reporting(operation: str):
     plain = getattr(SharedPoolRedisCache, operation)

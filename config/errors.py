@@ -39,3 +39,24 @@ class Conflict(DomainError):
 
     code = "conflict"
     status_hint = HTTPStatus.CONFLICT
+
+
+class Throttled(DomainError):
+    """Too many attempts in a window; ``retry_after`` says in how many seconds to retry.
+
+    The API answers 429 with a ``Retry-After`` header, the admin shows the message.
+    """
+
+    code = "throttled"
+    status_hint = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after = retry_after

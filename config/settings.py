@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
     "config.apps.PresenceConfig",
@@ -270,6 +271,16 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Passwords --------------------------------------------------------------------------
+# bcrypt, as the specification requires (SHA-256 first, so passwords over bcrypt's 72
+# bytes still count in full). Django's PBKDF2 hashers follow so that hashes made before
+# are still checked, and are rehashed with bcrypt at the user's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -293,20 +304,24 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON everywhere (api.md); the endpoints that take a photo declare MultiPartParser
+    # themselves. A form cannot say null, and the fuzzer found its text coerced.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "config.api.filters.ApiFilterBackend",
+        "config.api.filters.StrictSearchFilter",
+        "config.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.PresenceAutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rates: THROTTLE_RATES below (accounts.api.throttles).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.api.throttles.UserRateThrottle",
+        "accounts.api.throttles.ScopedRateThrottle",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -320,9 +335,20 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
-# Failed logins allowed per window, counted per email and per client IP.
+# Password guesses allowed per window (accounts.throttling), for the API's and the
+# admin's sign-in alike: per account, and, well above that, per client address.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 60)
+# Request rates ("number/period", period s, min, h or day; empty: no limit), per user or,
+# signed out, per address (accounts.api.throttles): "user" for every request, the others
+# on top of it for the endpoints that cost the most.
+THROTTLE_RATES = {
+    "user": env_str("THROTTLE_USER_RATE", "600/min"),
+    "identify": env_str("THROTTLE_IDENTIFY_RATE", "60/min"),
+    "verify": env_str("THROTTLE_VERIFY_RATE", "60/min"),
+    "camera_test": env_str("THROTTLE_CAMERA_TEST_RATE", "10/min"),
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Presence API",
@@ -336,6 +362,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.models.Role.choices"},
+    # Swagger UI and ReDoc from the pinned package, served as static files: the docs work
+    # on a network without internet and never load code from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.document_input_rules",
+    ],
 }
 
 CORS_ALLOWED_ORIGINS = env_list(

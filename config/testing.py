@@ -36,6 +36,11 @@ def _stop_all() -> None:
             server.stop()
 
 
+def stop_at_exit(server: object) -> None:
+    """Stop ``server`` when the interpreter exits, if a test left it running."""
+    _live.add(server)
+
+
 def wait_until(
     predicate: Callable[[], T],
     timeout: float = 10.0,

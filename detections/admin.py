@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Max, Model
+from django.db.models import Max, Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,6 +20,8 @@ from faces.models import Person
 
 
 def face_thumbnail(detection_id: int | None, size: int = 64) -> str:
+    """An ``<img>`` of a detection's face crop through the private image view, which checks
+    the role and leaves a read trace."""
     if not detection_id:
         return "-"
     url = reverse("admin:detections_detection_face", args=[detection_id])
@@ -32,15 +34,19 @@ class AssignmentAdminMixin:
     ``POST /detections/{id}/assign``, not the app-wide change permission."""
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Labelling is the ``assign_detections`` capability (see the class)."""
         return has_capability(request, AdminCapability.ASSIGN_DETECTIONS)
 
 
 class DetectionForm(forms.ModelForm):
+    """The label of a detection: the only field a person may change."""
+
     class Meta:
         model = Detection
         fields = ["person"]
 
     def clean_person(self) -> Person | None:
+        """A label may be corrected, not removed: attendance and audit rely on it."""
         person = self.cleaned_data.get("person")
         if person is None and self.instance.person_id is not None:
             raise forms.ValidationError("A labelled detection cannot be unlabelled.")
@@ -79,15 +85,18 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
     readonly_fields = tuple(f for f in fields if f != "person")
     raw_id_fields = ("person",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Detections come only from cameras."""
         return False
 
     @admin.display(description="face")
     def face(self, detection: Detection) -> str:
+        """The face crop as a list thumbnail."""
         return face_thumbnail(detection.pk if detection.face_crop else None)
 
     @admin.display(description="face")
     def face_large(self, detection: Detection) -> str:
+        """The face crop at a size to recognise someone by."""
         return face_thumbnail(detection.pk if detection.face_crop else None, 200)
 
     def save_model(
@@ -102,6 +111,8 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
 
 
 class UnknownFaceForm(forms.ModelForm):
+    """Who an unknown-face group is, and whether to enrol its best face for them."""
+
     enrol_face = forms.BooleanField(
         required=False, help_text="Also enrol the largest face of the group for this person."
     )
@@ -123,21 +134,29 @@ class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
     readonly_fields = ("face", "seen_count", "first_seen", "last_seen", "last_camera")
     raw_id_fields = ("resolved_person",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Groups come only from the pipeline's clustering of unknown faces."""
         return False
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnknownFace]:
+        """Finds each group's newest detection in the same query, for its thumbnail."""
         return super().get_queryset(request).annotate(latest_detection=Max("detections__id"))
 
     @admin.display(description="group")
     def label(self, group: UnknownFace) -> str:
+        """A name for a group nobody has named yet."""
         return f"unknown #{group.pk}"
 
     @admin.display(description="face")
     def face(self, group: UnknownFace) -> str:
+        """The group's newest face crop."""
         return face_thumbnail(getattr(group, "latest_detection", None))
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: UnknownFace, form: UnknownFaceForm, change: bool
+    ) -> None:
+        """Labels the whole group through the same service as the API; a refusal is a
+        message on the page."""
         person = form.cleaned_data.get("resolved_person")
         if person is None:
             return

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import HttpRequest
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
@@ -22,10 +22,13 @@ from faces.erasure import erase_person
 from faces.exceptions import FacesError
 from faces.images import decode_or_reject, read_upload
 from faces.models import Department, FaceSample, Person, ReembedJob
+from faces.recognition import IdentifiedFace
 from faces.reembedding import start_reembed
 
 
 def thumbnail(sample: FaceSample, size: int = 96) -> str:
+    """An ``<img>`` of the photo through the private image view, which checks the role and
+    leaves a read trace; the storage URL itself is never put in a page."""
     if not sample.pk:
         return "-"
     url = reverse("admin:faces_facesample_image", args=[sample.pk])
@@ -35,6 +38,8 @@ def thumbnail(sample: FaceSample, size: int = 96) -> str:
 
 
 class FaceSampleInline(admin.TabularInline):
+    """The person's enrolment photos under the person, as thumbnails."""
+
     model = FaceSample
     extra = 0
     can_delete = True
@@ -42,8 +47,10 @@ class FaceSampleInline(admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False  # photos are enrolled through the API, which runs the quality gates
+    def has_add_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
+        """Photos are enrolled through the person form or the API, which run the quality
+        gates; a raw inline upload would skip them."""
+        return False
 
     def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
         """Only roles that may see enrolment photos see the inline (``GET /people/{id}/faces``
@@ -54,19 +61,24 @@ class FaceSampleInline(admin.TabularInline):
 
     @admin.display(description="photo")
     def preview(self, sample: FaceSample) -> str:
+        """The photo as a thumbnail."""
         return thumbnail(sample)
 
 
 @admin.register(Department)
 class DepartmentAdmin(AuditedModelAdmin):
+    """Departments with how many people each has."""
+
     list_display = ("name", "people_count")
     search_fields = ("name",)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
+        """Counts people in the same query, so the list is one query, not one per row."""
         return super().get_queryset(request).annotate(people_count=Count("people"))
 
     @admin.display(ordering="people_count", description="people")
-    def people_count(self, department) -> int:
+    def people_count(self, department: Department) -> int:
+        """How many people are in the department (annotated by ``get_queryset``)."""
         return department.people_count
 
 
@@ -87,6 +99,8 @@ class PersonForm(forms.ModelForm):
 
 
 class IdentifyForm(forms.Form):
+    """A photo to identify, and optionally the one person to verify it against."""
+
     photo = forms.ImageField()
     verify_person = forms.ModelChoiceField(
         queryset=Person.objects.all(),
@@ -97,6 +111,8 @@ class IdentifyForm(forms.Form):
 
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
+    """People, their consent and photos, with identify/verify and erasure for HR."""
+
     form = PersonForm
     list_display = ("full_name", "employee_code", "department", "active", "has_consent", "faces")
     list_filter = ("active", "department")
@@ -105,14 +121,16 @@ class PersonAdmin(AuditedModelAdmin):
     inlines = [FaceSampleInline]
     actions = ["record_consent", "erase_biometrics"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
+        """Counts photos in the same query for the list's "faces" column."""
         return super().get_queryset(request).annotate(face_total=Count("faces"))
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
+        """Adds the identify page under the person admin, behind the admin's login."""
         view = self.admin_site.admin_view(self.identify_view)
         return [path("identify/", view, name="faces_person_identify"), *super().get_urls()]
 
-    def identify_view(self, request):
+    def identify_view(self, request: HttpRequest) -> HttpResponse:
         """Identify (1:N) or verify (1:1) a photo from the back-office; nothing is stored."""
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -134,7 +152,7 @@ class PersonAdmin(AuditedModelAdmin):
         return TemplateResponse(request, "admin/faces/identify.html", context)
 
     @staticmethod
-    def _identified(results) -> list[dict]:
+    def _identified(results: list[IdentifiedFace]) -> list[dict]:
         ids = {c.person_id for r in results for c in r.candidates}
         people = Person.objects.in_bulk(ids)
         return [
@@ -150,7 +168,11 @@ class PersonAdmin(AuditedModelAdmin):
             for r in results
         ]
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(
+        self, request: HttpRequest, form: PersonForm, formsets: list, change: bool
+    ) -> None:
+        """Enrols the optional new photo once the person is saved; a rejected photo is a
+        message on the page, not a failed save."""
         super().save_related(request, form, formsets, change)
         photo = form.cleaned_data.get("new_face_photo")
         if photo is None:
@@ -170,17 +192,20 @@ class PersonAdmin(AuditedModelAdmin):
 
     @admin.display(boolean=True, description="consent")
     def has_consent(self, person: Person) -> bool:
+        """Whether biometric consent is recorded."""
         return person.has_consent
 
     @admin.display(ordering="face_total", description="faces")
     def faces(self, person: Person) -> int:
+        """How many enrolment photos the person has."""
         return person.face_total
 
     @admin.action(
         description="Record biometric consent (given now)",
         permissions=[AdminCapability.RECORD_CONSENT],
     )
-    def record_consent(self, request, queryset):
+    def record_consent(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        """Records consent given now, by the signed-in user, for those without it."""
         from django.utils import timezone
 
         from accounts import audit
@@ -198,7 +223,8 @@ class PersonAdmin(AuditedModelAdmin):
         description="Erase all biometric data (photos, embeddings)",
         permissions=[AdminCapability.ERASE_BIOMETRICS],
     )
-    def erase_biometrics(self, request, queryset):
+    def erase_biometrics(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        """Erases photos, embeddings and assigned unknown-face data (GDPR art. 17)."""
         for person in queryset:
             erase_person(person, admin_context(request))
         self.message_user(request, f"Erased biometric data of {queryset.count()} person(s).")
@@ -223,18 +249,22 @@ class FaceSampleAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
     fields = ("preview_large", "person", "bbox", "quality", "source", "created_by", "created_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Photos come in through enrolment, which runs the quality gates."""
         return False
 
     @admin.display(description="photo")
     def preview(self, sample: FaceSample) -> str:
+        """The photo as a list thumbnail."""
         return thumbnail(sample, 64)
 
     @admin.display(description="photo")
     def preview_large(self, sample: FaceSample) -> str:
+        """The photo at a size to judge it by."""
         return thumbnail(sample, 240)
 
     def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
+        """Only roles that may see enrolment photos, as in the API."""
         return has_capability(request, AdminCapability.VIEW_ENROLMENT_PHOTOS) and (
             super().has_view_permission(request, obj)
         )
@@ -249,6 +279,7 @@ class ReembedJobAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="progress")
     def progress_bar(self, job: ReembedJob) -> str:
+        """Done out of total, as a bar."""
         return format_html(
             '<progress value="{}" max="{}"></progress> {}/{}',
             job.done,
@@ -257,10 +288,14 @@ class ReembedJobAdmin(ReadOnlyModelAdmin):
             job.total,
         )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Starting a job is its own permission, since it rewrites every embedding."""
         return request.user.has_perm("faces.add_reembedjob")
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """ "Add" starts a job at once: there is nothing to fill in."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         job = start_reembed(admin_context(request))

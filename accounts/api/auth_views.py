@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -30,39 +30,39 @@ from accounts.api.serializers import (
 )
 from accounts.net import client_ip
 from accounts.roles import ALL_ROLES, RoleRules
-from accounts.throttling import (
-    check_login_allowed,
-    clear_login_failures,
-    record_login_failure,
-)
+from accounts.throttling import begin_login_attempt
 from config.api.errors import ApiError
-from config.api.schema import ErrorEnvelope
+from config.api.schema import error_responses
 
 SIGNED_IN = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
 
 
 class LoginView(APIView):
+    """Email and password in, JWT pair out."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(
+        summary="Sign in with email and password",
         request=LoginSerializer,
-        responses={200: LoginResponseSerializer, 429: OpenApiResponse(description="Throttled")},
+        responses={200: LoginResponseSerializer, **error_responses(401, 429)},
         tags=["auth"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Sign in: a token pair and the user. Each password check is a counted attempt
+        (``accounts.throttling``), refused with 429 over the account's or address's limit."""
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
-        ip = client_ip(request)
-        check_login_allowed(email, ip)
+        attempt = begin_login_attempt(email, client_ip(request))
         user = authenticate(request, username=email, password=serializer.validated_data["password"])
         if user is None:
-            record_login_failure(email, ip)
+            attempt.failed()
             raise ApiError(
                 "Email or password is wrong.", code="invalid_credentials", status_code=401
             )
-        clear_login_failures(email)
+        attempt.succeeded()
         refresh = sessions.start(user, request)
         update_last_login(None, user)
         return Response(
@@ -82,14 +82,9 @@ class RefreshView(TokenRefreshView):
     """
 
     @extend_schema(
-        summary="Exchange a refresh token for a new token pair",
+        summary="Trade a refresh token for a new token pair",
         request=RefreshTokenSerializer,
-        responses={
-            200: TokenPairSerializer,
-            401: OpenApiResponse(
-                ErrorEnvelope, description="The refresh token is invalid, expired or revoked"
-            ),
-        },
+        responses={200: TokenPairSerializer, **error_responses(401)},
         tags=["auth"],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -120,7 +115,12 @@ class LogoutView(APIView):
 
     roles = SIGNED_IN
 
-    @extend_schema(request=RefreshTokenSerializer, responses={204: None}, tags=["auth"])
+    @extend_schema(
+        summary="Sign out: revoke a refresh token and end its session",
+        request=RefreshTokenSerializer,
+        responses={204: None},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         """Blacklist the refresh token and end its session, access tokens included."""
         serializer = RefreshTokenSerializer(data=request.data)
@@ -141,7 +141,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     roles = SIGNED_IN
 
-    @extend_schema(responses={200: UserSerializer}, tags=["auth"])
+    @extend_schema(summary="The signed-in user", responses={200: UserSerializer}, tags=["auth"])
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
@@ -152,16 +152,22 @@ class PasswordChangeView(APIView):
 
     roles = SIGNED_IN
 
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None}, tags=["auth"])
-    def post(self, request):
+    @extend_schema(
+        summary="Change the signed-in user's password",
+        request=PasswordChangeSerializer,
+        responses={204: None, **error_responses(429)},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        """Change the caller's password; the current one is checked as a counted attempt."""
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = request.user
-        ip = client_ip(request)
-        check_login_allowed(user.email, ip)
+        attempt = begin_login_attempt(user.email, client_ip(request))
         if not user.check_password(serializer.validated_data["old_password"]):
-            record_login_failure(user.email, ip)
+            attempt.failed()
             raise ValidationError({"old_password": ["The current password is wrong."]})
+        attempt.succeeded()
         services.change_password(
             user,
             serializer.validated_data["new_password"],

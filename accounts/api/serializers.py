@@ -8,9 +8,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AuditLog, User, UserSession
+from config.api.serializers import ApiModelSerializer, ApiSerializer
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ApiModelSerializer):
     """The signed-in user as the frontend sees it."""
 
     class Meta:
@@ -27,7 +28,7 @@ def _validate_new_password(password: str, user: User | None) -> str:
     return password
 
 
-class ManagedUserSerializer(serializers.ModelSerializer):
+class ManagedUserSerializer(ApiModelSerializer):
     """A user as admins manage it. The password is write-only and required on create."""
 
     password = serializers.CharField(
@@ -65,7 +66,10 @@ class ManagedUserSerializer(serializers.ModelSerializer):
             candidate = self.instance or User(
                 email=attrs.get("email", ""), full_name=attrs.get("full_name", "")
             )
-            _validate_new_password(password, candidate)
+            try:
+                _validate_new_password(password, candidate)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"password": exc.detail}) from exc
         return attrs
 
     def create(self, validated_data: dict) -> User:
@@ -82,12 +86,12 @@ class ManagedUserSerializer(serializers.ModelSerializer):
         return instance
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(ApiSerializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(ApiSerializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
 
@@ -96,11 +100,11 @@ class LoginResponseSerializer(TokenPairSerializer):
     user = UserSerializer()
 
 
-class RefreshTokenSerializer(serializers.Serializer):
+class RefreshTokenSerializer(ApiSerializer):
     refresh = serializers.CharField()
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(ApiSerializer):
     old_password = serializers.CharField(trim_whitespace=False)
     new_password = serializers.CharField(trim_whitespace=False)
 
@@ -108,12 +112,12 @@ class PasswordChangeSerializer(serializers.Serializer):
         return _validate_new_password(value, self.context["request"].user)
 
 
-class ActorSerializer(serializers.Serializer):
+class ActorSerializer(ApiSerializer):
     id = serializers.IntegerField(allow_null=True)
     email = serializers.CharField()
 
 
-class AuditLogSerializer(serializers.ModelSerializer):
+class AuditLogSerializer(ApiModelSerializer):
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -139,7 +143,7 @@ class AuditLogSerializer(serializers.ModelSerializer):
         return {"id": row.actor_id, "email": row.actor_email}
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(ApiModelSerializer):
     """A signed-in device as its owner (or an admin) sees it; never a token.
 
     ``device`` is the browser's user agent at sign-in; ``ip`` the address it was last

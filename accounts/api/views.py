@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from accounts import services, sessions
 from accounts.api.serializers import AuditLogSerializer, ManagedUserSerializer
@@ -11,10 +12,11 @@ from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet
 from accounts.models import AuditAction, AuditLog, User
 from accounts.roles import ADMIN_ONLY, Role, RoleRules
 from config.api.errors import Conflict
-from config.api.filters import TimeRangeFilterSet
+from config.api.filters import ApiFilterSet, IdFilter, TimeRangeFilterSet
+from config.api.schema import error_responses
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(ApiFilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
 
     class Meta:
@@ -22,6 +24,7 @@ class UserFilter(django_filters.FilterSet):
         fields = ["role", "is_active"]
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, **error_responses(409)}))
 class UserViewSet(AuditedModelViewSet):
     """Users who sign in to Presence, managed by admins. Admins cannot delete themselves
     or remove the last active admin."""
@@ -58,7 +61,7 @@ class AuditLogFilter(TimeRangeFilterSet):
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    actor = django_filters.NumberFilter(field_name="actor_id")
+    actor = IdFilter(field_name="actor_id")
     source = django_filters.CharFilter()
 
     class Meta:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import QuerySet
-from rest_framework import viewsets
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from accounts import audit
 from accounts.permissions import RolePermission
@@ -55,5 +59,30 @@ class ReadOnlyViewSet(RoleScopedMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class AuditedModelViewSet(RoleScopedMixin, AuditedMutationsMixin, viewsets.ModelViewSet):
-    # PUT is not offered: PATCH updates.
+    """CRUD with audit rows. PUT is not offered: PATCH updates.
+
+    Creates and updates answer with the object read back through ``get_queryset``, in
+    full: the same shape as GET (annotations and related names included), not the
+    partial view of the object that the write serializer was left with.
+    """
+
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def _read_back(self, instance: Any) -> dict:
+        fresh = self.get_queryset().filter(pk=instance.pk).first() or instance
+        return self.get_serializer(fresh).data
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Create, then answer 201 with the object as GET shows it."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        return Response(self._read_back(serializer.instance), status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Update (PATCH), then answer with the object as GET shows it."""
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return Response(self._read_back(serializer.instance))

@@ -7,8 +7,9 @@ from rest_framework import serializers
 from cameras.addresses import AddressRefused
 from cameras.models import Camera
 from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
-from cameras.sources import SourceError, mask_url
+from cameras.sources import SourceError, mask_url, with_credentials
 from config.api.errors import ApiError
+from config.api.serializers import ApiModelSerializer, ApiSerializer
 
 ADDRESS_REFUSED = "camera_address_not_allowed"
 
@@ -19,7 +20,7 @@ def address_refused(exc: AddressRefused) -> ApiError:
     return ApiError(str(exc), code=ADDRESS_REFUSED, details={"source_url": [str(exc)]})
 
 
-class CameraRefSerializer(serializers.ModelSerializer):
+class CameraRefSerializer(ApiModelSerializer):
     """How other objects refer to a camera: id and name."""
 
     class Meta:
@@ -46,7 +47,7 @@ def validate_roi(value):
     return points
 
 
-class CameraSerializer(serializers.ModelSerializer):
+class CameraSerializer(ApiModelSerializer):
     """``source_url`` may carry credentials on write; they are moved into the encrypted
     fields. Reads never show ``username`` or ``password``, and mask the URL."""
 
@@ -104,7 +105,10 @@ class CameraSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(str(exc)) from exc
 
     def validate(self, attrs: dict) -> dict:
+        """Credentials leave the URL, and only a network source may have any: a device or
+        file with a username would save, then fail every connection and probe."""
         move_credentials(attrs, self.instance.query_secrets if self.instance else None)
+        self._check_credentials_apply(attrs)
         if "enabled" in attrs or self.instance is None:
             current = self.instance.status if self.instance else None
             status = status_after_edit(attrs.get("enabled", True), current)
@@ -112,8 +116,19 @@ class CameraSerializer(serializers.ModelSerializer):
                 attrs["status"] = status
         return attrs
 
+    def _check_credentials_apply(self, attrs: dict) -> None:
+        def current(name: str) -> str:
+            if name in attrs:
+                return attrs[name] or ""
+            return (getattr(self.instance, name, "") or "") if self.instance else ""
 
-class ProbeResultSerializer(serializers.Serializer):
+        try:
+            with_credentials(current("source_url"), current("username"), current("password"))
+        except SourceError as exc:
+            raise serializers.ValidationError({"username": [str(exc)]}) from exc
+
+
+class ProbeResultSerializer(ApiSerializer):
     ok = serializers.BooleanField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)

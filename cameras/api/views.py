@@ -21,12 +21,13 @@ from cameras.services import check_before_connect, connect_guard
 from cameras.snapshots import latest_snapshot
 from cameras.streams.probe import probe_source
 from config.api.errors import ApiError
+from config.api.filters import ApiFilterSet
 
 PROBE_TIMEOUT_SECONDS = 10.0
 LIST_CACHE_SECONDS = 1.0
 
 
-class CameraFilter(django_filters.FilterSet):
+class CameraFilter(ApiFilterSet):
     status = django_filters.ChoiceFilter(choices=CameraStatus.choices)
     direction = django_filters.ChoiceFilter(choices=Direction.choices)
 
@@ -52,6 +53,9 @@ class CameraViewSet(AuditedModelViewSet):
     search_fields = ["name", "location"]
     ordering_fields = ["name", "status", "last_frame_at", "id"]
     ordering = ["name", "id"]
+    # Only the "test" action has a scope of its own (THROTTLE_CAMERA_TEST_RATE): each
+    # probe opens a connection to the camera and waits on it.
+    throttle_scope: str | None = None
 
     def list(self, request, *args, **kwargs):
         """The frontend polls this every few seconds from every open screen: the page is
@@ -64,7 +68,7 @@ class CameraViewSet(AuditedModelViewSet):
             cache.set(key, data, timeout=LIST_CACHE_SECONDS)
         return Response(data)
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A camera's newest frame", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def snapshot(self, request, pk=None):
         camera = self.get_object()
@@ -83,8 +87,10 @@ class CameraViewSet(AuditedModelViewSet):
             object_id=camera.pk,
         )
 
-    @extend_schema(request=None, responses={200: ProbeResultSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        summary="Probe a camera's source", request=None, responses={200: ProbeResultSerializer}
+    )
+    @action(detail=True, methods=["post"], throttle_scope="camera_test")
     def test(self, request, pk=None):
         camera = self.get_object()
         try:

@@ -15,7 +15,6 @@ message instead of skipping.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import http.server
@@ -27,18 +26,18 @@ import socket
 import subprocess
 import threading
 import time
-import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from config.testing import LOOPBACK, free_port, stop_at_exit
+
 #: Debian's interpreter, which owns the GStreamer bindings (python3-gi).
 SYSTEM_PYTHON = "/usr/bin/python3"
 RTSP_SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
 START_TIMEOUT_S = 15.0
-LOOPBACK = "127.0.0.1"
 
 _GST_CHECK = """
 import gi
@@ -51,22 +50,6 @@ missing = [name for name in ("qtdemux", "h264parse", "rtph264pay", "appsrc", "ap
 if missing:
     raise SystemExit("missing GStreamer elements: " + ", ".join(missing))
 """
-
-_live: weakref.WeakSet = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_live):
-        with contextlib.suppress(Exception):
-            server.stop()
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float, host: str = LOOPBACK) -> bool:
@@ -156,7 +139,7 @@ class RtspServer:
             stderr=subprocess.PIPE,
             env=env,
         )
-        _live.add(self)
+        stop_at_exit(self)
         deadline = time.monotonic() + START_TIMEOUT_S
         line = _read_line(self.process, deadline)
         if not line.startswith("READY") or not wait_for_port(
@@ -286,7 +269,7 @@ class MjpegServer:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
         self._thread.start()
-        _live.add(self)
+        stop_at_exit(self)
         return self
 
     def stop(self) -> None:
@@ -382,7 +365,7 @@ class SilentTcpServer:
         self._sock = sock
         self._thread = threading.Thread(target=self._accept, args=(sock,), daemon=True)
         self._thread.start()
-        _live.add(self)
+        stop_at_exit(self)
         return self
 
     def _accept(self, sock: socket.socket) -> None:

@@ -16,7 +16,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from config.errors import DomainError
+from config.errors import DomainError, Throttled
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,14 @@ GENERIC_MESSAGES = {
     status.HTTP_404_NOT_FOUND: "Not found.",
     status.HTTP_405_METHOD_NOT_ALLOWED: "Method not allowed.",
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The request body is too large.",
+    status.HTTP_429_TOO_MANY_REQUESTS: "Too many requests.",
     status.HTTP_500_INTERNAL_SERVER_ERROR: "Internal server error.",
 }
 
 
 class ApiError(exceptions.APIException):
-    """An API error with an explicit code, status and details, raised by services."""
+    """An API error with an explicit code, status and details, raised by services;
+    ``wait`` (seconds) becomes a ``Retry-After`` header."""
 
     def __init__(
         self,
@@ -41,11 +43,13 @@ class ApiError(exceptions.APIException):
         code: str,
         status_code: int = status.HTTP_400_BAD_REQUEST,
         details: dict[str, Any] | None = None,
+        wait: int | None = None,
     ) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.error_code = code
         self.details = details or {}
+        self.wait = wait
 
 
 class Conflict(ApiError):
@@ -57,7 +61,11 @@ def from_domain(exc: DomainError) -> ApiError:
     """The API error for a domain refusal: its code, message and details, at the status
     its class hints at. Every app's domain errors map here, so no app needs its own."""
     return ApiError(
-        exc.message, code=exc.code, status_code=int(exc.status_hint), details=exc.details
+        exc.message,
+        code=exc.code,
+        status_code=int(exc.status_hint),
+        details=exc.details,
+        wait=exc.retry_after if isinstance(exc, Throttled) else None,
     )
 
 
@@ -85,7 +93,7 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _validation_envelope(exc: exceptions.ValidationError) -> dict:
+def _validation_envelope(exc: exceptions.ValidationError, code: str) -> dict:
     detail = exc.detail
     if isinstance(detail, dict):
         details = _flatten(detail)
@@ -97,7 +105,29 @@ def _validation_envelope(exc: exceptions.ValidationError) -> dict:
         messages = [str(m) for m in _as_list(_flatten(detail))]
         details = {"non_field_errors": messages}
         message = "; ".join(messages)
-    return envelope("validation_error", message, details)
+    return envelope(code, message, details)
+
+
+#: Validation codes that mean "the request is well formed, but clashes with the data
+#: stored now": a unique value already taken, a referenced object that does not exist.
+#: The schema cannot promise against them, so they answer 409, not 400.
+STATE_CODES = frozenset({"unique", "does_not_exist"})
+
+
+def _leaf_codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_leaf_codes(value) for value in codes.values()))
+    if isinstance(codes, list):
+        return set().union(*(_leaf_codes(value) for value in codes))
+    return {str(codes)}
+
+
+def _validation_status(exc: exceptions.ValidationError) -> tuple[int, str]:
+    """409 ``conflict`` when every reason is a clash with stored data, else 400."""
+    codes = _leaf_codes(exc.get_codes())
+    if codes and codes <= STATE_CODES:
+        return status.HTTP_409_CONFLICT, "conflict"
+    return status.HTTP_400_BAD_REQUEST, "validation_error"
 
 
 def _code_of(exc: exceptions.APIException) -> str:
@@ -132,8 +162,10 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(int(exc.wait))
 
+    status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
-        body = _validation_envelope(exc)
+        status_code, code = _validation_status(exc)
+        body = _validation_envelope(exc, code)
     else:
         details = exc.details if isinstance(exc, ApiError) else {}
         detail = exc.detail
@@ -145,7 +177,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response | None
             message = str(detail)
             code = _code_of(exc)
         body = envelope(code, message, details)
-    return Response(body, status=exc.status_code, headers=headers)
+    return Response(body, status=status_code, headers=headers)
 
 
 def _api_or_default(request, status_code: int, code: str, default_view, *args, **kwargs):

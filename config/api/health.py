@@ -167,7 +167,9 @@ class LiveView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: HealthReport}, tags=["health"])
+    @extend_schema(
+        summary="Liveness: the process answers", responses={200: HealthReport}, tags=["health"]
+    )
     def get(self, request):
         return Response({"status": "ok"})
 
@@ -176,7 +178,11 @@ class ReadyView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: HealthReport, 503: HealthReport}, tags=["health"])
+    @extend_schema(
+        summary="Readiness: every dependency answers",
+        responses={200: HealthReport, 503: HealthReport},
+        tags=["health"],
+    )
     def get(self, request):
         checks = run_checks()
         failed = {name: [r["error"]] for name, r in checks.items() if not r["ok"]}

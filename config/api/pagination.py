@@ -6,20 +6,68 @@ warns about it, and warnings go unread, so here it is a programming error.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 
 #: Unfiltered tables larger than this report PostgreSQL's estimate as their count.
 ESTIMATE_ABOVE = 100_000
 
 
+def positive_int_param(request: Request, name: str) -> int | None:
+    """The query parameter ``name`` as a positive integer, None when absent or empty.
+
+    Anything else (a word, zero, a negative, the parameter given twice) is a 400: the
+    schema says ``integer >= 1``, and silently falling back to a default hides the bug.
+    """
+    values = [v for v in request.query_params.getlist(name) if v != ""]
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    try:
+        number = int(values[0])
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValidationError({name: ["A positive integer is required."]})
+    return number
+
+
 class StrictPageNumberPagination(PageNumberPagination):
+    """Page numbers; ``page`` and ``page_size`` are positive integers (a 400 otherwise),
+    ``page_size`` is capped at ``max_page_size`` and a page past the end is a 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        """The requested page size, capped, or the default when none is asked for."""
+        size = positive_int_param(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request: Request, paginator: Paginator) -> int | str:
+        """The requested page, validated; the first when none is asked for."""
+        number = positive_int_param(request, self.page_query_param)
+        return 1 if number is None else number
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        """DRF's parameters with the bounds the checks above enforce."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = f"Results per page, at most {self.max_page_size}."
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         if hasattr(queryset, "ordered") and not queryset.ordered:

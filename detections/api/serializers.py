@@ -6,17 +6,26 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from cameras.api.serializers import CameraRefSerializer
+from config.api.serializers import ApiModelSerializer, ApiSerializer
 from detections.models import Detection, UnknownFace
 from detections.payloads import detection_payload
 from faces.api.serializers import PersonRefSerializer
 from faces.models import Person
 
 
-class DetectionSerializer(serializers.ModelSerializer):
+class DetectionCameraSerializer(ApiSerializer):
+    """The camera of a detection: the id is null once the camera was deleted, and the
+    name it had then stays."""
+
+    id = serializers.IntegerField(allow_null=True, read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class DetectionSerializer(ApiModelSerializer):
     """``{"id", "camera", "person", "status", "score", "captured_at", "bbox",
     "snapshot_url"}`` plus details; the snapshot URL needs the caller's token."""
 
-    camera = CameraRefSerializer(read_only=True)
+    camera = DetectionCameraSerializer(read_only=True)
     person = PersonRefSerializer(read_only=True, allow_null=True)
     snapshot_url = serializers.CharField(read_only=True, allow_null=True)
     face_url = serializers.CharField(read_only=True, allow_null=True)
@@ -49,12 +58,12 @@ class DetectionSerializer(serializers.ModelSerializer):
         return detection_payload(instance)
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(ApiSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
     enroll = serializers.BooleanField(default=False)
 
 
-class UnknownFaceSerializer(serializers.ModelSerializer):
+class UnknownFaceSerializer(ApiModelSerializer):
     label = serializers.SerializerMethodField()
     last_camera = CameraRefSerializer(read_only=True, allow_null=True)
     resolved_person = PersonRefSerializer(read_only=True, allow_null=True)
@@ -82,6 +91,6 @@ class UnknownFaceSerializer(serializers.ModelSerializer):
         return reverse("detection-face", args=[latest]) if latest else None
 
 
-class LiveResponseSerializer(serializers.Serializer):
+class LiveResponseSerializer(ApiSerializer):
     results = DetectionSerializer(many=True)
     server_time = serializers.DateTimeField()

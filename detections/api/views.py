@@ -7,10 +7,11 @@ from datetime import timedelta
 import django_filters
 from django.db.models import Max
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import audit
@@ -19,8 +20,10 @@ from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, STAFF, RoleRules
 from cameras.models import Camera
 from config.api.errors import ApiError
-from config.api.filters import TimeRangeFilterSet
-from config.api.pagination import LargeTablePagination
+from config.api.filters import TimeRangeFilterSet, without_empty_values
+from config.api.pagination import LargeTablePagination, positive_int_param
+from config.api.schema import error_responses
+from config.api.serializers import ApiSerializer
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -40,10 +43,17 @@ DETECTION_RULES = RoleRules(
 
 
 class DetectionCursorPagination(CursorPagination):
+    """Cursor pages of detections; ``page_size`` is checked as on page-number lists."""
+
     ordering = ("-captured_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        """The requested page size, capped, or the default when none is asked for."""
+        size = positive_int_param(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
 
 
 def _live_from_database(camera_ids: list[int], seconds: float) -> list[dict]:
@@ -75,6 +85,12 @@ class PageOrCursorPagination(LargeTablePagination):
         if self._delegate is not None:
             return self._delegate.get_paginated_response(data)
         return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """Cursor pages carry no ``count``; page-number pages do."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = [name for name in paginated["required"] if name != "count"]
+        return paginated
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -112,6 +128,13 @@ def _stream(request, detection: Detection, image: str, missing: str):
     )
 
 
+class _LiveParams(ApiSerializer):
+    """``seconds``: the window, default 10, at most 600; ``camera``: only these cameras."""
+
+    seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
+    camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
+
+
 class DetectionViewSet(ReadOnlyViewSet):
     """Recognised, uncertain and unknown faces, one per tracked face."""
 
@@ -124,16 +147,14 @@ class DetectionViewSet(ReadOnlyViewSet):
     ordering = ["-captured_at", "-id"]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("seconds", int, description="Window, default 10, at most 600."),
-            OpenApiParameter("camera", int, many=True, description="Only these cameras."),
-        ],
+        summary="The detections of the last seconds, newest first",
+        parameters=[_LiveParams],
         responses={200: LiveResponseSerializer},
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def live(self, request):
-        params = _LiveParams(data=request.query_params)
+        params = _LiveParams(data=without_empty_values(request.query_params))
         params.is_valid(raise_exception=True)
         cameras = params.validated_data.get("camera") or list(
             Camera.objects.values_list("id", flat=True)
@@ -144,17 +165,21 @@ class DetectionViewSet(ReadOnlyViewSet):
             results = _live_from_database(cameras, seconds)
         return Response({"results": results, "server_time": timezone.now()})
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A detection's frame", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def snapshot(self, request, pk=None):
         return _stream(request, self.get_object(), "frame", "This detection has no stored frame.")
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A detection's face crop", responses={(200, "image/jpeg"): bytes})
     @action(detail=True, methods=["get"])
     def face(self, request, pk=None):
         return _stream(request, self.get_object(), "face", "This detection has no stored face.")
 
-    @extend_schema(request=AssignSerializer, responses={200: DetectionSerializer})
+    @extend_schema(
+        summary="Label a detection with a person",
+        request=AssignSerializer,
+        responses={200: DetectionSerializer, **error_responses(422)},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         detection = self.get_object()
@@ -169,12 +194,7 @@ class DetectionViewSet(ReadOnlyViewSet):
         return Response(DetectionSerializer(detection).data)
 
 
-class _LiveParams(drf_serializers.Serializer):
-    seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
-    camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
-
-
-class AssignResultSerializer(drf_serializers.Serializer):
+class AssignResultSerializer(ApiSerializer):
     group = UnknownFaceSerializer()
     labelled = drf_serializers.IntegerField()
 
@@ -191,7 +211,11 @@ class UnknownFaceViewSet(ReadOnlyViewSet):
     ordering_fields = ["last_seen", "seen_count", "id"]
     ordering = ["-last_seen", "-id"]
 
-    @extend_schema(request=AssignSerializer, responses={200: AssignResultSerializer})
+    @extend_schema(
+        summary="Label every detection of an unknown face with a person",
+        request=AssignSerializer,
+        responses={200: AssignResultSerializer, **error_responses(422)},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         group = self.get_object()

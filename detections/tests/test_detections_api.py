@@ -142,7 +142,7 @@ def test_assign_and_enrol(api, camera):
     missing = api["operator"].post(
         f"/api/v1/detections/{detection.pk}/assign", {"person": 99999}, format="json"
     )
-    assert missing.status_code == 400
+    assert missing.status_code == 409  # the referenced person does not exist
 
 
 def test_assign_refused_enrolment_changes_nothing(api, camera):

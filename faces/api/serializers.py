@@ -6,10 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.api.serializers import ApiModelSerializer, ApiSerializer
 from faces.models import Department, FaceSample, Person, ReembedJob
 
 
-class PersonRefSerializer(serializers.ModelSerializer):
+class PersonRefSerializer(ApiModelSerializer):
     """How other objects refer to a person (api.md): id, employee code and name."""
 
     class Meta:
@@ -18,23 +19,23 @@ class PersonRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(ApiModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "name"]
 
 
-class PersonSerializer(serializers.ModelSerializer):
-    """``consent: true`` records consent now, by the caller; ``consent: false`` withdraws
-    it and erases the person's biometric data in the same request."""
+class PersonSerializer(ApiModelSerializer):
+    """``has_consent: true`` records consent now, by the caller; ``has_consent: false``
+    withdraws it and erases the person's biometric data in the same request. The field
+    is written and read under one name."""
 
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(), allow_null=True, required=False
     )
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
-    consent = serializers.BooleanField(write_only=True, required=False)
-    has_consent = serializers.BooleanField(read_only=True)
-    consent_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    department_name = serializers.SerializerMethodField()
+    has_consent = serializers.BooleanField(required=False)
+    consent_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
     face_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -48,7 +49,6 @@ class PersonSerializer(serializers.ModelSerializer):
             "department_name",
             "job_title",
             "active",
-            "consent",
             "has_consent",
             "consent_at",
             "consent_by",
@@ -57,6 +57,10 @@ class PersonSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["consent_at", "created_at", "updated_at"]
+
+    def get_department_name(self, person: Person) -> str | None:
+        """The department's name beside its id, null when the person has none."""
+        return person.department.name if person.department_id else None
 
     def validate_employee_code(self, value: str) -> str:
         value = value.strip()
@@ -78,14 +82,14 @@ class PersonSerializer(serializers.ModelSerializer):
             person.refresh_from_db()
 
     def create(self, validated_data: dict) -> Person:
-        consent = validated_data.pop("consent", None)
+        consent = validated_data.pop("has_consent", None)
         person = Person(**validated_data)
         self._apply_consent(person, consent)
         person.save()
         return person
 
     def update(self, person: Person, validated_data: dict) -> Person:
-        consent = validated_data.pop("consent", None)
+        consent = validated_data.pop("has_consent", None)
         self._apply_consent(person, consent)
         for name, value in validated_data.items():
             setattr(person, name, value)
@@ -93,10 +97,10 @@ class PersonSerializer(serializers.ModelSerializer):
         return person
 
 
-class FaceSampleSerializer(serializers.ModelSerializer):
+class FaceSampleSerializer(ApiModelSerializer):
     image_url = serializers.SerializerMethodField()
     model_keys = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
 
     class Meta:
         model = FaceSample
@@ -121,28 +125,28 @@ class FaceSampleSerializer(serializers.ModelSerializer):
         return sorted(e.model_key for e in sample.embeddings.all())
 
 
-class FaceUploadSerializer(serializers.Serializer):
+class FaceUploadSerializer(ApiSerializer):
     image = serializers.FileField()
-    face_index = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    face_index = serializers.IntegerField(required=False, min_value=0)
 
 
-class IdentifyRequestSerializer(serializers.Serializer):
+class IdentifyRequestSerializer(ApiSerializer):
     image = serializers.FileField()
     k = serializers.IntegerField(required=False, min_value=1, max_value=20, default=5)
 
 
-class VerifyRequestSerializer(serializers.Serializer):
+class VerifyRequestSerializer(ApiSerializer):
     image = serializers.FileField()
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
-    face_index = serializers.IntegerField(required=False, min_value=0, allow_null=True)
+    face_index = serializers.IntegerField(required=False, min_value=0)
 
 
-class CandidateSerializer(serializers.Serializer):
+class CandidateSerializer(ApiSerializer):
     person = PersonRefSerializer()
     score = serializers.FloatField()
 
 
-class IdentifiedFaceSerializer(serializers.Serializer):
+class IdentifiedFaceSerializer(ApiSerializer):
     bbox = serializers.ListField(child=serializers.FloatField())
     landmarks = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
     detection_score = serializers.FloatField()
@@ -154,12 +158,12 @@ class IdentifiedFaceSerializer(serializers.Serializer):
     candidates = CandidateSerializer(many=True)
 
 
-class IdentifyResponseSerializer(serializers.Serializer):
+class IdentifyResponseSerializer(ApiSerializer):
     faces = IdentifiedFaceSerializer(many=True)
     model_key = serializers.CharField()
 
 
-class VerifyResponseSerializer(serializers.Serializer):
+class VerifyResponseSerializer(ApiSerializer):
     person = PersonRefSerializer()
     score = serializers.FloatField()
     match = serializers.BooleanField()
@@ -168,9 +172,9 @@ class VerifyResponseSerializer(serializers.Serializer):
     face_count = serializers.IntegerField()
 
 
-class ReembedJobSerializer(serializers.ModelSerializer):
+class ReembedJobSerializer(ApiModelSerializer):
     progress = serializers.FloatField(read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
 
     class Meta:
         model = ReembedJob

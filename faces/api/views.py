@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -16,6 +15,8 @@ from accounts import audit
 from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet, RoleScopedMixin
 from accounts.private_images import private_image_response
 from accounts.roles import ALL_ROLES, PEOPLE_MANAGERS, RoleRules
+from config.api.filters import ApiFilterSet, StrictBooleanFilter
+from config.api.schema import error_responses
 from faces import services
 from faces.api.serializers import (
     DepartmentSerializer,
@@ -59,10 +60,8 @@ class DepartmentViewSet(AuditedModelViewSet):
     ordering = ["name"]
 
 
-class PersonFilter(django_filters.FilterSet):
-    has_consent = django_filters.BooleanFilter(
-        field_name="consent_at", lookup_expr="isnull", exclude=True
-    )
+class PersonFilter(ApiFilterSet):
+    has_consent = StrictBooleanFilter(field_name="consent_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Person
@@ -89,11 +88,17 @@ class PersonViewSet(AuditedModelViewSet):
             )
         )
 
-    @extend_schema(methods=["GET"], responses={200: FaceSampleSerializer(many=True)}, request=None)
+    @extend_schema(
+        methods=["GET"],
+        summary="List a person's face samples",
+        responses={200: FaceSampleSerializer(many=True)},
+        request=None,
+    )
     @extend_schema(
         methods=["POST"],
+        summary="Enrol a face photo of a person",
         request={"multipart/form-data": FaceUploadSerializer},
-        responses={201: FaceSampleSerializer},
+        responses={201: FaceSampleSerializer, **error_responses(409, 413, 415, 422)},
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
     def faces(self, request, pk=None):
@@ -117,14 +122,14 @@ class PersonViewSet(AuditedModelViewSet):
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Delete a face sample", responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"faces/(?P<face_id>[0-9]+)")
     def delete_face(self, request, pk=None, face_id=None):
         person = self.get_object()
         self.perform_destroy(get_object_or_404(FaceSample, pk=face_id, person=person))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={(200, "image/jpeg"): bytes})
+    @extend_schema(summary="A face sample's photo", responses={(200, "image/jpeg"): bytes})
     @action(
         detail=True,
         methods=["get"],
@@ -141,7 +146,7 @@ class PersonViewSet(AuditedModelViewSet):
             object_id=sample.pk,
         )
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Erase a person's biometric data", request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def erase(self, request, pk=None):
         erase_person(self.get_object(), audit.AuditContext.from_request(request))
@@ -158,10 +163,12 @@ class IdentifyView(RoleScopedMixin, APIView):
 
     roles = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
     parser_classes = [MultiPartParser]
+    throttle_scope = "identify"  # THROTTLE_IDENTIFY_RATE: each call runs the face model
 
     @extend_schema(
+        summary="Identify every face in a photo",
         request={"multipart/form-data": IdentifyRequestSerializer},
-        responses={200: IdentifyResponseSerializer},
+        responses={200: IdentifyResponseSerializer, **error_responses(413, 415, 422)},
         tags=["faces"],
     )
     def post(self, request):
@@ -197,10 +204,12 @@ class VerifyView(RoleScopedMixin, APIView):
 
     roles = RoleRules(read=ALL_ROLES, write=ALL_ROLES)
     parser_classes = [MultiPartParser]
+    throttle_scope = "verify"  # THROTTLE_VERIFY_RATE: each call runs the face model
 
     @extend_schema(
+        summary="Verify that a photo shows a given person",
         request={"multipart/form-data": VerifyRequestSerializer},
-        responses={200: VerifyResponseSerializer},
+        responses={200: VerifyResponseSerializer, **error_responses(409, 413, 415, 422)},
         tags=["faces"],
     )
     def post(self, request):
@@ -229,7 +238,11 @@ class ReembedJobViewSet(ReadOnlyViewSet):
     serializer_class = ReembedJobSerializer
     ordering = ["-created_at", "-id"]
 
-    @extend_schema(request=None, responses={202: ReembedJobSerializer})
+    @extend_schema(
+        summary="Start re-embedding every face for the current model",
+        request=None,
+        responses={202: ReembedJobSerializer},
+    )
     def create(self, request):
         job = start_reembed(audit.AuditContext.from_request(request))
         return Response(ReembedJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

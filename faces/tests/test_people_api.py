@@ -117,7 +117,7 @@ def test_people_search_and_filters(api):
     duplicate = api["hr_manager"].post(
         "/api/v1/people", {"employee_code": "OPS-1", "full_name": "Copy"}, format="json"
     )
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409  # a value already taken: a clash with stored data
     assert "employee_code" in duplicate.json()["error"]["details"]
 
 
@@ -127,7 +127,7 @@ def test_consent_is_recorded_and_withdrawal_erases(api, hr_manager, media_storag
         api["hr_manager"]
         .post(
             "/api/v1/people",
-            {"employee_code": "C-1", "full_name": "Consenting Adult", "consent": True},
+            {"employee_code": "C-1", "full_name": "Consenting Adult", "has_consent": True},
             format="json",
         )
         .json()
@@ -138,7 +138,7 @@ def test_consent_is_recorded_and_withdrawal_erases(api, hr_manager, media_storag
         f"{person_url}/faces", {"image": upload(good_photo())}, format="multipart"
     )
     assert FaceSample.objects.count() == 1
-    withdrawn = api["hr_manager"].patch(person_url, {"consent": False}, format="json").json()
+    withdrawn = api["hr_manager"].patch(person_url, {"has_consent": False}, format="json").json()
     assert withdrawn["has_consent"] is False
     assert FaceSample.objects.count() == 0 and stored_files(media_storage) == []
 

@@ -114,7 +114,7 @@ def test_verify_unknown_person_and_not_enrolled(api, enrolled_t1):
     response = api["viewer"].post(
         "/api/v1/faces/verify", {"image": photo, "person": 999999}, format="multipart"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # the referenced person does not exist
     assert "person" in response.json()["error"]["details"]
     bare = make_person("NOFACE")
     response = api["viewer"].post(

@@ -1,0 +1,120 @@
+"""The web server as the image runs it: daphne started with the Dockerfile's own command.
+
+daphne with ``--proxy-headers`` took the first ``X-Forwarded-For`` hop, which any client
+writes, as the client's address, so a throttled client was let in again by sending a new
+header each time (issue 7, item 3); and twisted wrote ``429 Unknown Status``. Both are
+checked here against a real daphne on a free port.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db import connection
+
+from config.http_status import register_status_phrases
+from config.testing import LOOPBACK, free_port, port_open, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dockerfile_command() -> list[str]:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    return json.loads(next(line for line in lines if line.startswith("CMD "))[4:])
+
+
+def compose_web_command() -> list[str]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose["services"]["web"]["command"]
+
+
+def test_the_image_and_compose_run_daphne_without_proxy_headers():
+    for command in (dockerfile_command(), compose_web_command()):
+        assert command[0] == "daphne"
+        assert not any(arg.startswith("--proxy-headers") for arg in command), command
+
+
+def test_twisted_knows_the_reason_phrase_of_429():
+    from twisted.web import http as twisted_http
+
+    register_status_phrases()
+    assert twisted_http.RESPONSES[429] == b"Too Many Requests"
+    assert twisted_http.RESPONSES[422] == HTTPStatus(422).phrase.encode()
+    assert register_status_phrases() == []  # once is enough
+
+
+def database_url() -> str:
+    params = connection.settings_dict
+    if params["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{params['NAME']}"
+    user = params["USER"] or "postgres"
+    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+
+
+@pytest.fixture
+def daphne(transactional_db, tmp_path):
+    """daphne with the Dockerfile's arguments, on a free port, on the test database."""
+    port = free_port()
+    command = dockerfile_command()
+    command[command.index("--bind") + 1] = LOOPBACK
+    command[command.index("--port") + 1] = str(port)
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env.update(
+        DATABASE_URL=database_url(),
+        TRUSTED_PROXY_COUNT="0",
+        LOGIN_FAILURE_LIMIT="3",
+        LOGIN_ADDRESS_FAILURE_LIMIT="3",
+        SECURE_SSL_REDIRECT="0",
+        DEBUG="0",
+    )
+    log = tmp_path / "daphne.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(
+            lambda: port_open(port) or process.poll() is not None, 60, message="daphne to listen"
+        )
+        assert process.poll() is None, log.read_text()[-3000:]
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def login(port: int, email: str, forwarded: str) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=20)
+    body = json.dumps({"email": email, "password": "wrong-password"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/login",
+        body=body,
+        headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded},
+    )
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_address_limit(daphne):
+    for i in range(3):
+        response = login(daphne, f"guess{i}@example.com", f"6.6.6.{i}")
+        assert (response.status, response.reason) == (401, "Unauthorized")
+    for i in range(3):
+        response = login(daphne, f"more{i}@example.com", f"7.7.7.{i}")
+        assert (response.status, response.reason) == (429, "Too Many Requests")
+        assert int(response.getheader("Retry-After")) > 0
