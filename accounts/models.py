@@ -1,6 +1,8 @@
-"""Users (email login, one role each) and the audit log."""
+"""Users (email login, one role each), their sign-in sessions and the audit log."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -40,6 +42,10 @@ class User(AbstractBaseUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Every JWT carries the version it was issued under (``accounts.sessions``); raising
+    # it ("sign out everywhere", a password change) ends every token issued before, access
+    # tokens included, at their next use.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -85,6 +91,38 @@ class User(AbstractBaseUser):
         """An ``accounts.roles.AdminCapability`` beyond view/add/change/delete (an admin
         action, enrolment photos), decided by the role like ``has_perm``."""
         return self.is_active and admin_capability_allows(self.role, capability)
+
+
+class UserSession(models.Model):
+    """One signed-in device: a login and the chain of refresh tokens rotated from it.
+
+    The refresh and access tokens carry the session's ``key`` (the ``sid`` claim), so a
+    token is refused once its session is revoked; ``refresh_jti`` is the current refresh
+    token of the chain, the only one that may be exchanged (``accounts.sessions``). No
+    token is stored here, only its id.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    refresh_jti = models.CharField(max_length=255, db_index=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip or 'unknown address'} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_live(self) -> bool:
+        """Not revoked and its refresh token not yet expired."""
+        return self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class AuditAction(models.TextChoices):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import audit
+from accounts import audit, sessions
 from accounts.models import User
 from accounts.roles import Role
 from config.errors import Conflict
@@ -24,19 +23,11 @@ def ensure_admins_remain(user: User, *, new_role: str | None, new_active: bool |
         raise Conflict("This is the last active admin; make another admin first.")
 
 
-def revoke_refresh_tokens(user: User) -> int:
-    """Blacklist every outstanding refresh token of ``user``: all sessions end."""
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    created = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
-    return len(created)
-
-
 def change_password(user: User, new_password: str, context: audit.AuditContext) -> None:
-    """Set the password and revoke the refresh tokens, so other sessions end; audited."""
+    """Set a new password and sign the user out everywhere: whoever knew the old one
+    keeps no token, access tokens included (``accounts.sessions.end_all``)."""
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        revoke_refresh_tokens(user)
+        sessions.end_all(user)
         audit.record_secret_change(user, "password", context)

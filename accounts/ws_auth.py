@@ -9,7 +9,8 @@ otherwise open the socket with a token it stole or tricked out of a user, so:
   origin (``Origin`` naming the ``Host`` the request came to, a host in ``ALLOWED_HOSTS``).
 - No ``Origin`` (a non-browser client: a script, a kiosk, a test): no origin check; the
   token alone decides.
-- Token missing, expired, tampered with, or its user inactive: close code 4401.
+- Token missing, expired, tampered with, revoked (its session signed out, or every
+  session of its user: ``accounts.sessions``), or its user inactive: close code 4401.
 
 A close code reaches a client only on an accepted connection (a refusal during the
 handshake is a bare HTTP 403 that says nothing), so refusals are accepted and closed at
@@ -23,15 +24,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -49,18 +52,23 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Admission:
-    """The outcome of ``admit``: a user and the token's expiry, or a close code."""
+    """The outcome of ``admit``: a user, the token's expiry and claims, or a close code."""
 
     user: Any = None
     expires_at: int | None = None
     refusal: int | None = None
+    claims: dict | None = None
 
 
 @database_sync_to_async
-def _active_user(user_id: Any) -> Any:
-    from accounts.models import User
+def _token_user(payload: dict) -> User | None:
+    """The token's user, or None if the token was revoked (``accounts.sessions``)."""
+    from accounts import sessions
 
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    try:
+        return sessions.user_for_token(payload)
+    except sessions.TokenRefused:
+        return None
 
 
 def _header(scope: dict, name: bytes) -> str | None:
@@ -111,15 +119,25 @@ async def admit(scope: dict) -> Admission:
         token = AccessToken(raw)
     except TokenError:
         return Admission(refusal=CLOSE_UNAUTHENTICATED)
-    user = await _active_user(token.get(jwt_settings.USER_ID_CLAIM))
+    user = await _token_user(token.payload)
     if user is None:
         return Admission(refusal=CLOSE_UNAUTHENTICATED)
-    return Admission(user=user, expires_at=token.get("exp"))
+    return Admission(user=user, expires_at=token.get("exp"), claims=dict(token.payload))
+
+
+async def recheck(scope: dict) -> User | None:
+    """The connection's user as of now, or None once its token was revoked or the user
+    deactivated: an open socket re-asks this from time to time (``detections.consumers``)."""
+    claims = scope.get("token_claims")
+    if claims is None:
+        return None
+    return await _token_user(claims)
 
 
 class JWTAuthMiddleware:
-    """Sets ``scope["user"]`` and ``scope["token_expires_at"]``, or refuses the connection
-    with a close code the client can read (see the module's docstring)."""
+    """Sets ``scope["user"]``, ``scope["token_expires_at"]`` and ``scope["token_claims"]``
+    (for ``recheck``), or refuses the connection with a close code the client can read
+    (see the module's docstring)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -135,7 +153,12 @@ class JWTAuthMiddleware:
                 _header(scope, b"origin"),
             )
             return await refuse(receive, send, admission.refusal)
-        scope = dict(scope, user=admission.user, token_expires_at=admission.expires_at)
+        scope = dict(
+            scope,
+            user=admission.user,
+            token_expires_at=admission.expires_at,
+            token_claims=admission.claims,
+        )
         return await self.app(scope, receive, send)
 
 

@@ -12,9 +12,9 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts import ws_auth
 from accounts.roles import ALL_ROLES
 from accounts.ws_auth import CLOSE_UNAUTHENTICATED
 from detections.live import LIVE_GROUP, remember_server_loop
@@ -90,21 +90,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": message["event"], "data": message["data"]})
 
     async def _still_allowed(self) -> bool:
-        """The token may expire or the user be deactivated while the socket stays open."""
+        """The token may expire, be revoked, or its user be deactivated while the socket
+        stays open."""
         expires_at = self.scope.get("token_expires_at")
         if expires_at is not None and time.time() >= expires_at:
             return False
         if time.monotonic() - self.user_checked_at > USER_RECHECK_SECONDS:
-            self.user = await _reload_user(self.user.pk)
+            self.user = await ws_auth.recheck(self.scope)
             self.user_checked_at = time.monotonic()
-        return self.user is not None and self.user.is_active
+        return self.user is not None
 
     async def _send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "data": {"code": code, "message": message}})
-
-
-@database_sync_to_async
-def _reload_user(user_id: int) -> User | None:
-    from accounts.models import User
-
-    return User.objects.filter(pk=user_id).first()

@@ -15,10 +15,12 @@ from faces.models import Department, Person
 
 PASSWORD = "fuzz-password-not-secret-0123"  # noqa: S105
 
+# The fuzzer's own users get ids far from the small ones it tries on /users/{id}: a new
+# password or "sign out everywhere" for its own user would end its token mid-run.
 users = {}
-for role in Role.values:
+for offset, role in enumerate(Role.values):
     users[role] = User.objects.create_user(
-        f"{role}@fuzz.example", PASSWORD, full_name=role.title(), role=role
+        f"{role}@fuzz.example", PASSWORD, full_name=role.title(), role=role, id=900_000 + offset
     )
 department = Department.objects.create(name="Fuzzing")
 person = Person.objects.create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema
@@ -11,13 +13,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from accounts import audit, services
+from accounts import audit, services, sessions
 from accounts.api.serializers import (
     LoginResponseSerializer,
     LoginSerializer,
@@ -61,7 +63,7 @@ class LoginView(APIView):
                 "Email or password is wrong.", code="invalid_credentials", status_code=401
             )
         attempt.succeeded()
-        refresh = RefreshToken.for_user(user)
+        refresh = sessions.start(user, request)
         update_last_login(None, user)
         return Response(
             {
@@ -73,7 +75,11 @@ class LoginView(APIView):
 
 
 class RefreshView(TokenRefreshView):
-    """Rotation: the answer carries a new refresh token and the old one is blacklisted."""
+    """Rotation: the answer carries a new refresh token and the old one is blacklisted.
+
+    Only the current refresh token of a live session is exchanged, and the session
+    follows the new one (``accounts.sessions.rotate``).
+    """
 
     @extend_schema(
         summary="Trade a refresh token for a new token pair",
@@ -81,8 +87,15 @@ class RefreshView(TokenRefreshView):
         responses={200: TokenPairSerializer, **error_responses(401)},
         tags=["auth"],
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A new access and refresh token for the session the refresh token belongs to."""
+        serializer = RefreshTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            access, refresh = sessions.rotate(serializer.validated_data["refresh"], request)
+        except sessions.TokenRefused as exc:
+            raise InvalidToken(exc.message) from exc
+        return Response({"access": access, "refresh": refresh})
 
 
 def _already_blacklisted(raw: str) -> bool:
@@ -98,15 +111,18 @@ def _already_blacklisted(raw: str) -> bool:
 
 
 class LogoutView(APIView):
+    """Sign out the session a refresh token belongs to (``accounts.sessions.sign_out``)."""
+
     roles = SIGNED_IN
 
     @extend_schema(
-        summary="Sign out: revoke a refresh token",
+        summary="Sign out: revoke a refresh token and end its session",
         request=RefreshTokenSerializer,
         responses={204: None, **error_responses(401)},
         tags=["auth"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        """Blacklist the refresh token and end its session, access tokens included."""
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         raw = serializer.validated_data["refresh"]
@@ -123,7 +139,7 @@ class LogoutView(APIView):
             ) from exc
         if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
             raise PermissionDenied("This refresh token belongs to another user.")
-        token.blacklist()
+        sessions.sign_out(token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -136,7 +152,8 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    """Changing the password ends every other session: all refresh tokens are revoked."""
+    """Changing the password signs the user out everywhere, this session included: every
+    refresh token is revoked and every access token issued so far is refused."""
 
     roles = SIGNED_IN
 

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.models import AuditLog, User
+from accounts.models import AuditLog, User, UserSession
 from config.api.serializers import ApiModelSerializer, ApiSerializer
 
 
@@ -151,3 +151,23 @@ class AuditLogSerializer(ApiModelSerializer):
         if row.actor_id is None and not row.actor_email:
             return None
         return {"id": row.actor_id, "email": row.actor_email}
+
+
+class SessionSerializer(ApiModelSerializer):
+    """A signed-in device as its owner (or an admin) sees it; never a token.
+
+    ``device`` is the browser's user agent at sign-in; ``ip`` the address it was last
+    used from; ``current`` whether the request itself was made with this session.
+    """
+
+    device = serializers.CharField(source="user_agent", read_only=True)
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UserSession
+        fields = ["id", "device", "ip", "created_at", "last_used_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session: UserSession) -> bool:
+        """Whether the caller's own token belongs to ``session``."""
+        return session.key == self.context.get("current_session_key")

@@ -6,7 +6,7 @@ import django_filters
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from accounts import services
+from accounts import services, sessions
 from accounts.api.serializers import AuditLogSerializer, ManagedUserSerializer
 from accounts.api.viewsets import AuditedModelViewSet, ReadOnlyViewSet
 from accounts.models import AuditAction, AuditLog, User
@@ -37,7 +37,8 @@ class UserViewSet(AuditedModelViewSet):
     ordering_fields = ["email", "full_name", "role", "date_joined", "last_login"]
     ordering = ["email"]
 
-    def perform_update(self, serializer) -> None:
+    def perform_update(self, serializer: ManagedUserSerializer) -> None:
+        """Save the change; a new password signs the user out everywhere."""
         data = serializer.validated_data
         services.ensure_admins_remain(
             serializer.instance, new_role=data.get("role"), new_active=data.get("is_active")
@@ -46,7 +47,7 @@ class UserViewSet(AuditedModelViewSet):
         with transaction.atomic():
             super().perform_update(serializer)
             if password_changed:
-                services.revoke_refresh_tokens(serializer.instance)
+                sessions.end_all(serializer.instance)
 
     def perform_destroy(self, instance: User) -> None:
         if instance.pk == self.request.user.pk:

@@ -86,12 +86,15 @@ def test_logout_blacklists_refresh_token(viewer):
     assert client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}).status_code == 204
     refused = APIClient().post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]})
     assert refused.status_code == 401
+    # The session's access token ended with it.
+    assert client.get("/api/v1/auth/me").status_code == 401
     # Signing out twice is harmless.
-    assert client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}).status_code == 204
+    again = client_for(viewer).post("/api/v1/auth/logout", {"refresh": tokens["refresh"]})
+    assert again.status_code == 204
 
 
 def test_logout_refuses_someone_elses_token(viewer, operator):
-    other = str(RefreshToken.for_user(operator))
+    other = login(APIClient(), operator.email, PERSONA_PASSWORD).json()["refresh"]
     response = client_for(viewer).post("/api/v1/auth/logout", {"refresh": other})
     assert response.status_code == 403
     assert APIClient().post("/api/v1/auth/refresh", {"refresh": other}).status_code == 200

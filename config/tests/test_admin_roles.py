@@ -9,7 +9,7 @@ import itertools
 import pytest
 from django.contrib import admin
 from django.core.files.base import ContentFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -21,9 +21,10 @@ from django_celery_beat.models import (
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import audit
+from accounts import audit, sessions
 from accounts.admin_roles import RoleAdminMixin
-from accounts.models import AuditLog, User
+from accounts.api.session_views import UserSessionViewSet
+from accounts.models import AuditLog, User, UserSession
 from accounts.roles import ADMIN_CAPABILITIES, AdminCapability, Role
 from accounts.testing import AdminActionCase, admin_site_actions, check_admin_action_matrix
 from cameras.api.views import CameraViewSet
@@ -69,6 +70,25 @@ def _gone(obj, _page) -> bool:
 
 def _user() -> User:
     return User.objects.create_user(f"u{next(_n)}@example.com", "x" * 12)
+
+
+def _session() -> UserSession:
+    user = _user()
+    sessions.start(user, RequestFactory().post("/api/v1/auth/login"))
+    return user.sessions.get()
+
+
+def _session_ended(obj, _page) -> bool:
+    return UserSession.objects.get(pk=obj.pk).revoked_at is not None
+
+
+def _user_with_session() -> User:
+    return _session().user
+
+
+def _signed_out_everywhere(obj, _page) -> bool:
+    user = User.objects.get(pk=obj.pk)
+    return user.token_version == 1 and not sessions.live_sessions(user).exists()
 
 
 def _audit_row() -> AuditLog:
@@ -146,6 +166,16 @@ def _unknown() -> UnknownFace:
 
 CASES = [
     AdminActionCase(User, "delete_selected", ADMIN, _user, _gone),
+    AdminActionCase(
+        User,
+        "sign_out_everywhere",
+        ADMIN,
+        _user_with_session,
+        _signed_out_everywhere,
+        tables=(UserSession, AuditLog),
+    ),
+    AdminActionCase(UserSession, "delete_selected", NOBODY, _session, _gone),
+    AdminActionCase(UserSession, "sign_out", ADMIN, _session, _session_ended, tables=(AuditLog,)),
     AdminActionCase(AuditLog, "delete_selected", NOBODY, _audit_row, _gone),
     AdminActionCase(BlacklistedToken, "delete_selected", ADMIN, _blacklisted, _gone),
     AdminActionCase(PeriodicTask, "delete_selected", ADMIN, _periodic, _gone),
@@ -262,6 +292,11 @@ def test_admin_capabilities_mirror_the_api_rules():
         == PEOPLE_RULES.actions["face_image"]
     )
     assert ADMIN_CAPABILITIES[AdminCapability.PROBE_CAMERA] == camera_rules.actions["test"]
+    assert (
+        ADMIN_CAPABILITIES[AdminCapability.REVOKE_SESSIONS]
+        == UserSessionViewSet.roles.read
+        == UserSessionViewSet.roles.write
+    )
     assert (
         ADMIN_CAPABILITIES[AdminCapability.ASSIGN_DETECTIONS]
         == DETECTION_RULES.actions["assign"]
