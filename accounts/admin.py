@@ -31,12 +31,16 @@ admin.site.unregister(Group)
 
 
 class UserCreateForm(AdminUserCreationForm):
+    """The add-user page asks for email, name and role; there is no username."""
+
     class Meta:
         model = User
         fields = ("email", "full_name", "role")
 
 
 class UserEditForm(UserChangeForm):
+    """The edit page shows only the fields a Presence user has (no groups or permissions)."""
+
     class Meta:
         model = User
         fields = ("email", "full_name", "role", "is_active")
@@ -44,6 +48,8 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
+    """Users by email and role, with their live sessions and a sign-out-everywhere action."""
+
     actions = ("sign_out_everywhere",)
 
     form = UserEditForm
@@ -165,6 +171,8 @@ class UserSessionAdmin(ReadOnlyModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyModelAdmin):
+    """The audit log, browsable by admins and never editable."""
+
     list_display = (
         "at",
         "actor_email",

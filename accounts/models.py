@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -12,9 +14,12 @@ from accounts.roles import STAFF, Role, admin_capability_allows, admin_site_allo
 
 
 class UserManager(BaseUserManager):
+    """Creates users by email (there is no username) and finds them case-insensitively."""
+
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        """Save a user with a lower-cased email; no password leaves it unable to sign in."""
         if not email:
             raise ValueError("A user needs an email address.")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -22,11 +27,13 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        """``createsuperuser`` makes an admin: the role, not a flag, grants everything."""
         fields["role"] = Role.ADMIN
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username: str) -> User:
+        """Sign-in matches the email whatever its case."""
         return self.get(email__iexact=username)
 
 
@@ -60,9 +67,11 @@ class User(AbstractBaseUser):
         return self.email
 
     def get_full_name(self) -> str:
+        """The name to show, falling back on the email when none was given."""
         return self.full_name or self.email
 
     def get_short_name(self) -> str:
+        """The first name for greetings, falling back on the email."""
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
     @property
@@ -72,19 +81,23 @@ class User(AbstractBaseUser):
 
     @property
     def is_superuser(self) -> bool:
+        """Active admins are Django superusers: the role, not a stored flag, decides."""
         return self.is_active and self.role == Role.ADMIN
 
-    def has_perm(self, perm: str, obj=None) -> bool:
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
+        """Django's ``app.action_model`` permission, decided by the role, not per user."""
         if not self.is_active:
             return False
         app_label, _, codename = perm.partition(".")
         action = codename.split("_", 1)[0]
         return admin_site_allows(self.role, app_label, action)
 
-    def has_perms(self, perm_list, obj=None) -> bool:
+    def has_perms(self, perm_list: Iterable[str], obj: models.Model | None = None) -> bool:
+        """Every one of ``perm_list``, each decided by the role like ``has_perm``."""
         return all(self.has_perm(perm, obj) for perm in perm_list)
 
     def has_module_perms(self, app_label: str) -> bool:
+        """Whether the admin site shows the app at all: the role may view something in it."""
         return self.is_active and admin_site_allows(self.role, app_label, "view")
 
     def has_capability(self, capability: str) -> bool:
@@ -126,6 +139,8 @@ class UserSession(models.Model):
 
 
 class AuditAction(models.TextChoices):
+    """What an audit row records: a write, an erasure or a batch of biometric image reads."""
+
     CREATE = "create", "Create"
     UPDATE = "update", "Update"
     DELETE = "delete", "Delete"
@@ -134,6 +149,8 @@ class AuditAction(models.TextChoices):
 
 
 class AuditSource(models.TextChoices):
+    """Where the change came from, so the API, the back-office and jobs can be told apart."""
+
     API = "api", "API"
     ADMIN = "admin", "Admin"
     SYSTEM = "system", "System"

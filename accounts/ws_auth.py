@@ -143,6 +143,7 @@ class JWTAuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
+        """Admit or refuse a WebSocket before the consumer sees it; other traffic passes."""
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
         admission = await admit(scope)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -18,9 +18,6 @@ from accounts import ws_auth
 from accounts.roles import ALL_ROLES
 from accounts.ws_auth import CLOSE_UNAUTHENTICATED
 from detections.live import LIVE_GROUP, remember_server_loop
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 # Which roles may receive each event type; the one place this consumer decides.
 EVENT_ROLES: dict[str, frozenset[str]] = {

@@ -144,10 +144,13 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    """The user the request's access token belongs to."""
+
     roles = SIGNED_IN
 
     @extend_schema(summary="The signed-in user", responses={200: UserSerializer}, tags=["auth"])
-    def get(self, request):
+    def get(self, request: Request) -> Response:
+        """Who you are signed in as, with your role, which decides what you may do."""
         return Response(UserSerializer(request.user).data)
 
 

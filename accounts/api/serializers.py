@@ -60,6 +60,7 @@ class ManagedUserSerializer(ApiModelSerializer):
         self.fields["password"].required = self.instance is None and not self.partial
 
     def validate_email(self, value: str) -> str:
+        """Emails are stored lower-case and must be unique whatever their case."""
         value = value.strip().lower()
         others = User.objects.filter(email__iexact=value)
         if self.instance is not None:
@@ -69,6 +70,7 @@ class ManagedUserSerializer(ApiModelSerializer):
         return value
 
     def validate(self, attrs: dict) -> dict:
+        """A new user needs a password, and any password set must pass the site's rules."""
         password = attrs.get("password")
         if self.instance is None and not password:
             raise serializers.ValidationError({"password": ["This field is required."]})
@@ -83,10 +85,12 @@ class ManagedUserSerializer(ApiModelSerializer):
         return attrs
 
     def create(self, validated_data: dict) -> User:
+        """Create through the manager so the password is hashed and the email normalised."""
         password = validated_data.pop("password")
         return User.objects.create_user(password=password, **validated_data)
 
     def update(self, instance: User, validated_data: dict) -> User:
+        """Apply the changes; a password given is hashed, an absent one is left as it was."""
         password = validated_data.pop("password", None)
         for name, value in validated_data.items():
             setattr(instance, name, value)
@@ -97,37 +101,52 @@ class ManagedUserSerializer(ApiModelSerializer):
 
 
 class LoginSerializer(ApiSerializer):
+    """The email and password to sign in with."""
+
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class TokenPairSerializer(ApiSerializer):
+    """A short-lived access token for the API and the refresh token that renews it."""
+
     access = serializers.CharField()
     refresh = serializers.CharField()
 
 
 class LoginResponseSerializer(TokenPairSerializer):
+    """The tokens of the new session and the user it signed in."""
+
     user = UserSerializer()
 
 
 class RefreshTokenSerializer(ApiSerializer):
+    """The session's current refresh token."""
+
     refresh = serializers.CharField()
 
 
 class PasswordChangeSerializer(ApiSerializer):
+    """The current password, as proof, and the new one, which must pass the password rules."""
+
     old_password = serializers.CharField(trim_whitespace=False)
     new_password = serializers.CharField(trim_whitespace=False)
 
     def validate_new_password(self, value: str) -> str:
+        """Check the new password against the validators, which may compare it to the user."""
         return _validate_new_password(value, self.context["request"].user)
 
 
 class ActorSerializer(ApiSerializer):
+    """Who made a change: the user's id (null once the user is deleted) and email."""
+
     id = serializers.IntegerField(allow_null=True)
     email = serializers.CharField()
 
 
 class AuditLogSerializer(ApiModelSerializer):
+    """One audit row: when, who, what was done to which object, the changes, from where."""
+
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -148,6 +167,7 @@ class AuditLogSerializer(ApiModelSerializer):
 
     @extend_schema_field(ActorSerializer(allow_null=True))
     def get_actor(self, row: AuditLog) -> dict | None:
+        """Who made the change; null when the system did."""
         if row.actor_id is None and not row.actor_email:
             return None
         return {"id": row.actor_id, "email": row.actor_email}

@@ -17,6 +17,8 @@ from config.api.schema import error_responses
 
 
 class UserFilter(ApiFilterSet):
+    """Filters for the user list: by role and by whether the account is active."""
+
     role = django_filters.ChoiceFilter(choices=Role.choices)
 
     class Meta:
@@ -50,6 +52,7 @@ class UserViewSet(AuditedModelViewSet):
                 sessions.end_all(serializer.instance)
 
     def perform_destroy(self, instance: User) -> None:
+        """Refuse to delete the caller or the last active admin, then delete with audit."""
         if instance.pk == self.request.user.pk:
             raise Conflict("You cannot delete your own account.")
         services.ensure_admins_remain(instance, new_role=None, new_active=False)
@@ -57,6 +60,8 @@ class UserViewSet(AuditedModelViewSet):
 
 
 class AuditLogFilter(TimeRangeFilterSet):
+    """Filters for the audit log: time range, action, object, actor and source."""
+
     time_field = "at"
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
     object_type = django_filters.CharFilter()

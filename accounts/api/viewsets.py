@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,12 @@ from rest_framework.response import Response
 from accounts import audit
 from accounts.permissions import RolePermission
 from accounts.roles import RoleRules
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.serializers import BaseSerializer
+
+    from accounts.models import User
 
 
 class RoleScopedMixin:
@@ -22,10 +28,12 @@ class RoleScopedMixin:
     roles: RoleRules = RoleRules()
     permission_classes = [RolePermission]
 
-    def scope_queryset(self, queryset: QuerySet, user) -> QuerySet:
+    def scope_queryset(self, queryset: QuerySet, user: User | AnonymousUser) -> QuerySet:
+        """Narrow ``queryset`` to what ``user`` may see; the base lets every row through."""
         return queryset
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet:
+        """The view's queryset, always passed through ``scope_queryset`` for the caller."""
         return self.scope_queryset(super().get_queryset(), self.request.user)
 
 
@@ -33,20 +41,24 @@ class AuditedMutationsMixin:
     """Creates, updates and deletes write their audit row in the same transaction."""
 
     def audit_context(self) -> audit.AuditContext:
+        """Who made the change and from where, taken from the request, for the audit row."""
         return audit.AuditContext.from_request(self.request)
 
-    def perform_create(self, serializer) -> None:
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        """Save the new object and record its creation in one transaction."""
         with transaction.atomic():
             instance = serializer.save()
             audit.record_create(instance, self.audit_context())
 
-    def perform_update(self, serializer) -> None:
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        """Save the change and record the fields it changed in one transaction."""
         before = audit.snapshot(serializer.instance)
         with transaction.atomic():
             instance = serializer.save()
             audit.record_update(instance, before, self.audit_context())
 
-    def perform_destroy(self, instance) -> None:
+    def perform_destroy(self, instance: Model) -> None:
+        """Delete the object and record what it was in one transaction."""
         before = audit.snapshot(instance)
         object_id = instance.pk
         with transaction.atomic():
@@ -55,7 +67,7 @@ class AuditedMutationsMixin:
 
 
 class ReadOnlyViewSet(RoleScopedMixin, viewsets.ReadOnlyModelViewSet):
-    pass
+    """Read-only rows: listed and shown, never written through the API."""
 
 
 class AuditedModelViewSet(RoleScopedMixin, AuditedMutationsMixin, viewsets.ModelViewSet):
