@@ -4,7 +4,8 @@ Random sequences of camera sightings (entry, exit, both in either punch mode), m
 events and pairs, voids and auto-close runs, over a week with a daylight-saving change
 and a night shift. After each sequence, every stored ``AttendanceDay`` must equal
 ``compute_day`` over all of the person's events, and every work date with events must
-have its row exactly when ``compute_day`` says there is something to record.
+have its row exactly when ``compute_day`` says there is something to record (a pair
+belongs to its check-in's work date).
 """
 
 from __future__ import annotations
@@ -77,7 +78,12 @@ def _assert_days_match_scratch(person, spec, now):
     events = list(AttendanceEvent.objects.filter(person=person))
     holidays = set(Holiday.objects.values_list("date", flat=True))
     stored = {day.work_date: day for day in AttendanceDay.objects.filter(person=person)}
-    dates = set(stored) | {work_date_for(spec, event.at) for event in events}
+    # A pair counts to its check-in's work date; a check-out's own date (the next
+    # morning, say) is a day the pair does not touch, which only the nightly pass
+    # settles (as absent, off or holiday).
+    dates = set(stored) | {
+        work_date_for(spec, event.at) for event in events if event.kind == "check_in"
+    }
     for work_date in sorted(dates):
         scratch = compute_day(events, spec, work_date, holidays, now)
         windowed = compute_day(

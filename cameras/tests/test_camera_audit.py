@@ -36,7 +36,7 @@ def test_query_string_credentials_never_reach_the_audit_log(api):
 
 def test_snapshot_reads_are_audited_since_frames_show_faces(api, viewer, admin_user):
     camera = Camera.objects.create(name="Hall", source_url="rtsp://192.168.1.30/s")
-    assert api["viewer"].get(f"/api/v1/cameras/{camera.pk}/snapshot").status_code == 404
+    assert api["viewer"].get(f"/api/v1/cameras/{camera.pk}/snapshot").status_code == 409
     store_snapshot(camera.pk, b"\xff\xd8fake-jpeg")
     for _ in range(3):  # a polling screen: one row, three reads
         response = api["viewer"].get(

@@ -12,32 +12,8 @@ from rest_framework.test import APIClient
 from config import cache as cache_module
 from config import counters
 from config.cache import strict_cache
-from config.testing import RedisServer, wait_until
+from config.testing import wait_until
 from conftest import PERSONA_PASSWORD
-
-
-@pytest.fixture
-def redis_server():
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture
-def redis_cache(settings, redis_server):
-    """The default cache on the throwaway Redis, with short timeouts."""
-    settings.CACHE_BREAKER_SECONDS = 0.3
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": redis_server.url(),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    cache_module._clients.clear()
-    cache_module._breakers.clear()
-    yield settings
-    cache_module._clients.clear()
-    cache_module._breakers.clear()
 
 
 def ttl(key: str) -> int:

@@ -14,7 +14,7 @@ from django.core.cache import caches
 
 from cameras.models import Camera
 from config import cache as cache_module
-from config.testing import RedisServer, wait_until
+from config.testing import wait_until
 from detections.models import Detection
 from detections.recording import record_event
 from detections.testing import track_event
@@ -23,23 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis_server():
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture
-def redis_settings(settings, redis_server):
-    """Cache and channel layer on the throwaway Redis, with short timeouts."""
-    settings.CACHE_BREAKER_SECONDS = 0.3
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": redis_server.url(),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    settings.CHANNEL_LAYERS = {
+def redis_settings(redis_cache, redis_server):
+    """The cache (``redis_cache``) and the channel layer on the throwaway Redis."""
+    redis_cache.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
@@ -49,11 +35,7 @@ def redis_settings(settings, redis_server):
             },
         }
     }
-    cache_module._clients.clear()
-    cache_module._breakers.clear()
-    yield settings
-    cache_module._clients.clear()
-    cache_module._breakers.clear()
+    return redis_cache
 
 
 @pytest.fixture
