@@ -120,32 +120,42 @@ class OdooTransport(ABC):
         """Call ``model.method(*args, **kwargs)`` as the user; faults raise ``OdooError``."""
 
 
-class _TimeoutTransport(xmlrpc.client.Transport):
-    """xmlrpc.client's transport with a socket timeout (it has none of its own)."""
+class _SingleShotMixin:
+    """One attempt per request, with a socket timeout.
+
+    xmlrpc.client has no timeout of its own, and its ``request`` silently sends a call
+    again when the connection drops before the answer: for a create whose answer was
+    lost, that is a second attendance in Odoo. Retrying is the client's decision, and it
+    never retries a write.
+    """
+
+    timeout: float
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        """A connection with the timeout set."""
+        connection = super().make_connection(host)  # type: ignore[misc]
+        connection.timeout = self.timeout
+        return connection
+
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+        """Send once; a dropped connection is the caller's to judge."""
+        return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
+
+
+class _TimeoutTransport(_SingleShotMixin, xmlrpc.client.Transport):
+    """Plain HTTP XML-RPC, one attempt, with a timeout."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
 
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        """A fresh connection with the timeout set."""
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
 
-
-class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
-    """The HTTPS variant of ``_TimeoutTransport``."""
+class _TimeoutSafeTransport(_SingleShotMixin, xmlrpc.client.SafeTransport):
+    """HTTPS XML-RPC, one attempt, with a timeout."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
-
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        """A fresh TLS connection with the timeout set."""
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
 
 
 class XmlRpcTransport(OdooTransport):
