@@ -83,7 +83,8 @@ def check_base_url(
     refused = list(blocked) + ([] if allow_loopback else list(LOOPBACK_NETWORKS))
     for address in addresses:
         if _refused(address, refused):
+            where = host if host.strip("[]") == str(address) else f"{host} ({address})"
             raise OdooAddressRefused(
-                f"The Odoo address is not allowed: {host} is {address}, a loopback, "
+                f"The Odoo address is not allowed: {where} is a loopback, "
                 "link-local or reserved address (ODOO_BLOCKED_NETWORKS, ODOO_ALLOW_LOOPBACK)."
             )
