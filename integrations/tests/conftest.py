@@ -32,3 +32,13 @@ def make_client(emulator):
         return OdooClient(credentials, protocol, **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _forget_login_failures():
+    """The client counts access denials per URL; a reused port must start clean."""
+    from integrations.odoo import client
+
+    client._failures.clear()
+    yield
+    client._failures.clear()
