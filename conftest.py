@@ -67,6 +67,7 @@ def _generous_throttles(settings):
         "identify": "100000/min",
         "verify": "100000/min",
         "camera_test": "100000/min",
+        "odoo_test": "100000/min",
     }
 
 

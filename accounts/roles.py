@@ -90,13 +90,14 @@ class AdminCapability(models.TextChoices):
     VIEW_ENROLMENT_PHOTOS = "view_enrolment_photos", "See enrolment photos"
     ASSIGN_DETECTIONS = "assign_detections", "Label detections and unknown faces"
     REVOKE_SESSIONS = "revoke_sessions", "Sign users out of their sessions"
+    TEST_ODOO_CONNECTION = "test_odoo_connection", "Test the Odoo connection"
 
 
 # Each capability mirrors the API's rule for the same act, so that the back-office allows
 # exactly what the API allows: consent is a person edit, erasure ``POST /people/{id}/erase``,
 # probing ``POST /cameras/{id}/test``, photos ``GET /people/{id}/faces``, labelling
-# ``POST /detections/{id}/assign``, signing users out ``/users/{id}/sessions`` (tested in
-# ``config/tests/test_admin_roles.py``).
+# ``POST /detections/{id}/assign``, signing users out ``/users/{id}/sessions``, the Odoo
+# test ``POST /integrations/odoo/test`` (tested in ``config/tests/test_admin_roles.py``).
 ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.RECORD_CONSENT: PEOPLE_MANAGERS,
     AdminCapability.ERASE_BIOMETRICS: PEOPLE_MANAGERS,
@@ -104,6 +105,7 @@ ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.VIEW_ENROLMENT_PHOTOS: PEOPLE_MANAGERS,
     AdminCapability.ASSIGN_DETECTIONS: STAFF,
     AdminCapability.REVOKE_SESSIONS: ADMIN_ONLY,
+    AdminCapability.TEST_ODOO_CONNECTION: ADMIN_ONLY,
 }
 
 

@@ -249,6 +249,17 @@ CAMERA_ALLOWED_NETWORKS = env_list(
     "CAMERA_ALLOWED_NETWORKS", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 )
 
+# Odoo is usually on the internet or a LAN, so its base URL is checked against a
+# block-list, not an allow-list: these networks (link-local, where cloud metadata
+# answers; unspecified; multicast) are refused when the URL is saved and before each
+# connection, and so is loopback unless ODOO_ALLOW_LOOPBACK (tests, and the embedded
+# demo run, whose Odoo emulator listens on loopback).
+ODOO_BLOCKED_NETWORKS = env_list(
+    "ODOO_BLOCKED_NETWORKS",
+    ["169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8"],
+)
+ODOO_ALLOW_LOOPBACK = env_bool("ODOO_ALLOW_LOOPBACK", EMBEDDED)
+
 # The camera pipeline: frames of a track before it counts, embeddings before a track can
 # be recognised, and the sharpness a face needs to be considered at all.
 PIPELINE_CONFIRM_HITS = env_int("PIPELINE_CONFIRM_HITS", 2)
@@ -351,6 +362,7 @@ THROTTLE_RATES = {
     "identify": env_str("THROTTLE_IDENTIFY_RATE", "60/min"),
     "verify": env_str("THROTTLE_VERIFY_RATE", "60/min"),
     "camera_test": env_str("THROTTLE_CAMERA_TEST_RATE", "10/min"),
+    "odoo_test": env_str("THROTTLE_ODOO_TEST_RATE", "10/min"),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -33,6 +33,8 @@ from detections.api.views import DETECTION_RULES, UnknownFaceViewSet
 from detections.models import Detection, UnknownFace
 from faces.api.views import PEOPLE_RULES
 from faces.models import Department, FaceEmbedding, FaceSample, Person, ReembedJob
+from integrations.api.views import OdooConnectionViewSet
+from integrations.models import OdooConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +166,14 @@ def _unknown() -> UnknownFace:
     return UnknownFace.objects.create(model_key="m", centroid=b"\0" * 16)
 
 
+def _odoo_connection() -> OdooConnection:
+    connection = OdooConnection.load()
+    connection.base_url = "http://127.0.0.1:9"
+    connection.database, connection.login, connection.api_key = "db", "admin", "a" * 40
+    connection.save()
+    return connection
+
+
 CASES = [
     AdminActionCase(User, "delete_selected", ADMIN, _user, _gone),
     AdminActionCase(
@@ -244,6 +254,14 @@ CASES = [
     ),
     AdminActionCase(Detection, "delete_selected", CAMERA_MANAGERS, _detection, _gone),
     AdminActionCase(UnknownFace, "delete_selected", CAMERA_MANAGERS, _unknown, _gone),
+    AdminActionCase(OdooConnection, "delete_selected", ADMIN, _odoo_connection, _gone),
+    AdminActionCase(
+        OdooConnection,
+        "test_connection",
+        ADMIN,
+        _odoo_connection,
+        lambda o, page: "(odoo_" in page,
+    ),
 ]
 
 
@@ -284,6 +302,10 @@ def test_admin_action_role_matrix(browsers):
 def test_admin_capabilities_mirror_the_api_rules():
     """The admin allows what the API allows, for the same acts."""
     camera_rules = CameraViewSet.roles
+    assert (
+        ADMIN_CAPABILITIES[AdminCapability.TEST_ODOO_CONNECTION]
+        == OdooConnectionViewSet.roles.actions["test"]
+    )
     assert ADMIN_CAPABILITIES[AdminCapability.ERASE_BIOMETRICS] == PEOPLE_RULES.actions["erase"]
     assert ADMIN_CAPABILITIES[AdminCapability.RECORD_CONSENT] == PEOPLE_RULES.write
     assert (

@@ -1,0 +1,1 @@
+"""Test support for the Odoo integration: an Odoo emulator on loopback."""
