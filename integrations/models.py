@@ -31,7 +31,8 @@ def validate_base_url(value: str) -> None:
     try:
         check_base_url_shape(value)
     except OdooConfigError as exc:
-        raise ValidationError(exc.message) from exc
+        # A rule the schema cannot express: the API answers 422 (config.api.errors).
+        raise ValidationError(exc.message, code="unprocessable") from exc
 
 
 class OdooConnection(models.Model):

@@ -128,6 +128,9 @@ class PresenceAutoSchema(AutoSchema):
 
 #: Text the database can store: PostgreSQL refuses NUL characters, so the API does too.
 NO_NUL_PATTERN = "^[^\\x00]*$"
+#: The same for text that may not be blank: DRF trims whitespace before its blank check,
+#: so a required name of "\\n" is blank; the schema says a visible character is needed.
+NOT_BLANK_PATTERN = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"
 
 
 def _forbid_nul_in_strings(component: dict) -> None:
@@ -136,15 +139,17 @@ def _forbid_nul_in_strings(component: dict) -> None:
             {"format", "enum", "pattern"} & set(prop)
         )
         if plain_string and not prop.get("readOnly"):
-            prop["pattern"] = NO_NUL_PATTERN
+            not_blank = prop.get("minLength", 0) >= 1
+            prop["pattern"] = NOT_BLANK_PATTERN if not_blank else NO_NUL_PATTERN
 
 
 def document_input_rules(result: dict, generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular postprocessing hook: say in the schema what the API accepts.
 
     An empty optional query parameter (``?status=``) is ignored, as if absent, by every
-    filter and by the pagination, so such parameters allow the empty value; and request
-    text never holds a NUL character.
+    filter and by the pagination, so such parameters allow the empty value; request text
+    never holds a NUL character, nor is only whitespace where it may not be blank; and a
+    request body has no fields beyond its schema's.
     """
     for path in result.get("paths", {}).values():
         for operation in path.values():
@@ -157,4 +162,6 @@ def document_input_rules(result: dict, generator: Any, request: Any, public: boo
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request"):
             _forbid_nul_in_strings(component)
+            # The serializers refuse unknown fields (config.api.serializers).
+            component.setdefault("additionalProperties", False)
     return result

@@ -80,11 +80,36 @@ def type_error(field: Field, value: Any) -> str | None:
     return None
 
 
+#: The code of the error for a field the serializer does not have.
+UNKNOWN_FIELD = "unknown_field"
+
+
 class StrictTypesMixin:
-    """Refuse JSON values whose type differs from the field's, before DRF coerces them."""
+    """Refuse JSON values whose type differs from the field's, before DRF coerces them,
+    and fields the serializer does not have.
+
+    DRF ignores unknown fields, so a misspelt ``"ful_name"`` is silently dropped and the
+    client believes it saved it. The schema says so too (``additionalProperties: false``
+    on every request body). Read-only fields are still accepted and ignored, so a client
+    may send back an object as it read it. A serializer of query parameters sets
+    ``allow_unknown_fields``: a query may carry others (a cache buster, say), as every
+    list endpoint allows.
+    """
+
+    allow_unknown_fields = False
 
     def to_internal_value(self, data: Any) -> Any:
-        """Check every writable field's JSON type, then validate as DRF does."""
+        """Check for unknown fields and every writable field's JSON type, then validate as
+        DRF does."""
+        if isinstance(data, Mapping) and not self.allow_unknown_fields:
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [serializers.ErrorDetail("Unknown field.", code=UNKNOWN_FIELD)]
+                        for name in unknown
+                    }
+                )
         if isinstance(data, Mapping) and not isinstance(data, QueryDict):
             errors = {}
             for field in self._writable_fields:

@@ -450,3 +450,44 @@ def test_creating_a_user_documents_the_password_as_required(schema):
     assert "password" not in schema["components"]["schemas"]["PatchedManagedUserRequest"].get(
         "required", []
     )
+
+
+def test_unknown_body_fields_are_refused_and_read_only_ones_ignored(admin_api, schema):
+    typo = admin_api.post(
+        "/api/v1/people", {"employee_code": "T-1", "ful_name": "Typo"}, format="json"
+    )
+    error = assert_envelope(typo, 400, "validation_error")
+    assert error["details"] == {"ful_name": ["Unknown field."]}
+    assert not Person.objects.filter(employee_code="T-1").exists()
+    created = admin_api.post(
+        "/api/v1/people", {"employee_code": "T-2", "full_name": "Ok"}, format="json"
+    ).json()
+    echoed = admin_api.patch(f"/api/v1/people/{created['id']}", created, format="json")
+    assert echoed.status_code == 200, echoed.content
+    assert schema["components"]["schemas"]["PersonRequest"]["additionalProperties"] is False
+
+
+def test_query_parameters_may_carry_others(admin_api):
+    assert admin_api.get("/api/v1/detections/live?_=12345").status_code == 200
+
+
+def test_a_blank_name_is_outside_the_schema(admin_api, schema):
+    name = schema["components"]["schemas"]["CameraRequest"]["properties"]["name"]
+    assert not re.search(name["pattern"], "\n")
+    assert re.search(name["pattern"], "Door 1")
+    response = admin_api.post(
+        "/api/v1/cameras", {"name": "\n", "source_url": "rtsp://10.0.0.5/s"}, format="json"
+    )
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_options_on_the_odoo_connection_answers(admin_api):
+    assert admin_api.options("/api/v1/integrations/odoo").status_code == 200
+
+
+def test_a_malformed_odoo_url_breaks_a_rule_not_the_schema(admin_api):
+    response = admin_api.put(
+        "/api/v1/integrations/odoo", {"base_url": "odoo.example.com"}, format="json"
+    )
+    error = assert_envelope(response, 422, "unprocessable")
+    assert "base_url" in error["details"]

@@ -142,6 +142,8 @@ def _stream(request: Request, detection: Detection, image: str, missing: str) ->
 class _LiveParams(ApiSerializer):
     """``seconds``: the window, default 10, at most 600; ``camera``: only these cameras."""
 
+    allow_unknown_fields = True
+
     seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
     camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
 

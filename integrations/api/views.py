@@ -29,6 +29,12 @@ class OdooConnectionViewSet(viewsets.GenericViewSet):
     # Only the test has a scope of its own: it opens a connection to Odoo and waits.
     throttle_scope: str | None = None
 
+    def get_object(self) -> OdooConnection:
+        """The one connection row: the paths carry no id (DRF's OPTIONS asks for it too)."""
+        connection = OdooConnection.load()
+        self.check_object_permissions(self.request, connection)
+        return connection
+
     @extend_schema(summary="The Odoo connection", tags=["odoo"])
     def retrieve(self, request: Request) -> Response:
         """The settings; ``api_key`` is never returned (``has_api_key`` instead)."""
