@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts import audit
 from config.errors import Conflict
-
 from integrations.jobs import run_job
 from integrations.models import (
     OdooConnection,

@@ -40,9 +40,7 @@ from integrations.odoo.client import OdooClient
 from integrations.odoo.datetimes import from_odoo_datetime
 from integrations.odoo.faults import (
     OdooError,
-    OdooMissingError,
     OdooUserError,
-    OdooValidationError,
     OdooValueError,
 )
 
@@ -79,7 +77,7 @@ def backoff(attempts: int) -> timedelta:
     """Exponential from ``BACKOFF_BASE_S``, capped at ``BACKOFF_CAP_S``, with jitter
     (the upper half of the interval, so retries of many rows spread but still grow)."""
     ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
 def mode_of(event: AttendanceEvent) -> str:
@@ -173,7 +171,7 @@ class OutboxPusher:
         row.last_error = message[:2000]
         if is_business_error(exc):
             row.state = OutboxState.FAILED
-            row.outcome = "conflict" if isinstance(exc, OdooValidationError) else "rejected"
+            row.outcome = "rejected" if isinstance(exc, OdooValueError) else "conflict"
             row.next_attempt_at = None
             row.save()
             self.report.count(OutboxState.FAILED)
@@ -223,7 +221,7 @@ class OutboxPusher:
         vals = {"employee_id": employee, "check_in": row.at, "in_mode": mode_of(row.event)}
         try:
             (created,) = self.client.create(ATTENDANCE, [vals])
-        except OdooValidationError:
+        except OdooUserError:  # XML-RPC tells a ValidationError from a UserError by no code
             still_open = self._open_attendance(employee)
             opened = from_odoo_datetime(still_open["check_in"]) if still_open else None
             if still_open is None or opened is None or opened >= row.at:
@@ -294,7 +292,9 @@ class OutboxPusher:
                 return Pushed("nothing_to_correct")
             try:
                 self.client.unlink(ATTENDANCE, [target])
-            except OdooMissingError:
+            except OdooUserError:  # a MissingError is fault 2 like any other over XML-RPC
+                if self.client.read(ATTENDANCE, [target], ["id"]):
+                    raise
                 return Pushed("already_removed", target)
             return Pushed("unlinked", target)
         if target is None:
