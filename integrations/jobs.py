@@ -96,7 +96,7 @@ def run_job(kind: str) -> Iterator[JobReport | None]:
         yield report
     except OdooError as exc:
         job.state = SyncJobState.FAILED
-        job.last_error = report.redact(exc.message)
+        job.last_error = report.redact(f"{exc.code}: {exc.message}")
         logger.warning("Odoo %s job %s failed: %s", kind, job.pk, exc.code)
     except Exception as exc:
         job.state = SyncJobState.FAILED

@@ -168,7 +168,7 @@ def test_attendance_opened_by_hand_is_closed_at_our_check_in(emulator, connectio
 
 def test_unresolved_conflict_parks_and_blocks_the_person_until_skipped(emulator, connection):
     person, employee = linked_person(emulator)
-    other, other_employee = linked_person(emulator, "Bob")
+    other, _other_employee = linked_person(emulator, "Bob")
     emulator.store.create("hr.attendance", [{"employee_id": employee, "check_in": odoo_time(30)}])
     event(person, "check_in", 0)
     event(person, "check_out", 60)
