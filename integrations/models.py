@@ -1,4 +1,5 @@
-"""Models of the integrations app: the Odoo HR connection.
+"""Models of the integrations app: the Odoo HR connection, the employee links, the
+attendance outbox, the sync/push job rows and the lease that keeps runs apart.
 
 The API key is encrypted at rest (``EncryptedTextField``, like camera passwords), never
 returned by the API, and masked in audit rows because its name says it is a secret.
