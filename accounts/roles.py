@@ -91,13 +91,15 @@ class AdminCapability(models.TextChoices):
     ASSIGN_DETECTIONS = "assign_detections", "Label detections and unknown faces"
     REVOKE_SESSIONS = "revoke_sessions", "Sign users out of their sessions"
     TEST_ODOO_CONNECTION = "test_odoo_connection", "Test the Odoo connection"
+    MANAGE_ODOO_OUTBOX = "manage_odoo_outbox", "Retry or skip parked Odoo outbox rows"
 
 
 # Each capability mirrors the API's rule for the same act, so that the back-office allows
 # exactly what the API allows: consent is a person edit, erasure ``POST /people/{id}/erase``,
 # probing ``POST /cameras/{id}/test``, photos ``GET /people/{id}/faces``, labelling
 # ``POST /detections/{id}/assign``, signing users out ``/users/{id}/sessions``, the Odoo
-# test ``POST /integrations/odoo/test`` (tested in ``config/tests/test_admin_roles.py``).
+# test ``POST /integrations/odoo/test``, the outbox's ``POST .../outbox/{id}/retry`` and
+# ``/skip`` (tested in ``config/tests/test_admin_roles.py``).
 ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.RECORD_CONSENT: PEOPLE_MANAGERS,
     AdminCapability.ERASE_BIOMETRICS: PEOPLE_MANAGERS,
@@ -106,6 +108,7 @@ ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.ASSIGN_DETECTIONS: STAFF,
     AdminCapability.REVOKE_SESSIONS: ADMIN_ONLY,
     AdminCapability.TEST_ODOO_CONNECTION: ADMIN_ONLY,
+    AdminCapability.MANAGE_ODOO_OUTBOX: ADMIN_ONLY,
 }
 
 

@@ -78,6 +78,20 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         expires_seconds=1800,
         description="Recompute each person's previous local date and write absences.",
     ),
+    PeriodicJob(
+        name="pull employees from Odoo",
+        task="integrations.tasks.pull_employees",
+        every_seconds=15 * 60,
+        expires_seconds=10 * 60,
+        description="Sync Odoo employees changed since the last run into People.",
+    ),
+    PeriodicJob(
+        name="push attendance to Odoo",
+        task="integrations.tasks.push_attendance",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Drain the Odoo outbox: push due attendance rows in order per person.",
+    ),
 )
 
 

@@ -1,4 +1,5 @@
-"""Admin (back-office) pages of the integrations app: the Odoo connection, with a test.
+"""Admin (back-office) pages of the integrations app: the Odoo connection with a test,
+the sync and push runs, the employee links, and the outbox with retry and skip.
 
 The API key is a password input that is never filled in (``render_value=False``): the
 page shows whether a key is stored, an empty field keeps it, and the audit row masks it.
@@ -6,16 +7,22 @@ page shows whether a key is stored, an empty field keeps it, and the audit row m
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts import audit
 from accounts.admin_audit import AuditedModelAdmin
 from accounts.roles import AdminCapability
-from integrations.models import OdooConnection
+from integrations.models import OdooConnection, OdooEmployeeLink, OdooOutbox, OdooSyncJob
 from integrations.odoo.faults import OdooConfigError
+from integrations.receivers import request_push
 from integrations.services import check_address, probe_connection
+from integrations.sync import OutboxRowNotParked, retry_outbox_row, skip_outbox_row
 
 
 class OdooConnectionForm(forms.ModelForm):
@@ -91,3 +98,94 @@ class OdooConnectionAdmin(AuditedModelAdmin):
                 self.message_user(request, text, messages.SUCCESS)
             else:
                 self.message_user(request, f"{result.message} ({result.error})", messages.ERROR)
+
+
+@admin.register(OdooSyncJob)
+class OdooSyncJobAdmin(AuditedModelAdmin):
+    """Sync and push runs, read-only: what each did and what went wrong."""
+
+    list_display = ("kind", "state", "started_at", "finished_at", "counts", "last_error")
+    list_filter = ("kind", "state")
+    readonly_fields = [field.name for field in OdooSyncJob._meta.fields]
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Runs are started by the scheduler or the API, not typed in."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A run's record is history."""
+        return False
+
+
+@admin.register(OdooEmployeeLink)
+class OdooEmployeeLinkAdmin(AuditedModelAdmin):
+    """Which Odoo employee each person is (written by the employee sync)."""
+
+    list_display = ("odoo_id", "person", "last_write_date", "synced_at")
+    search_fields = ("person__full_name", "person__employee_code")
+    readonly_fields = ("odoo_id", "person", "last_write_date", "photo_hash", "synced_at")
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Links come from the sync."""
+        return False
+
+
+@admin.register(OdooOutbox)
+class OdooOutboxAdmin(AuditedModelAdmin):
+    """The attendance outbox, with "Retry" and "Skip" for parked (failed) rows."""
+
+    list_display = ("id", "person", "kind", "at", "state", "attempts", "outcome", "last_error")
+    list_filter = ("state", "kind")
+    list_select_related = ("person",)
+    readonly_fields = [field.name for field in OdooOutbox._meta.fields]
+    actions = ["retry_rows", "skip_rows"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Rows come from attendance events only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Rows change through the push and the two actions only."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """A row is the record of what was sent: never deleted."""
+        return False
+
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[OdooOutbox],
+        change: Callable[[OdooOutbox, audit.AuditContext], OdooOutbox],
+    ) -> None:
+        context = audit.AuditContext.from_request(request, source=audit.AuditSource.ADMIN)
+        done = 0
+        for row in queryset.order_by("id"):
+            try:
+                with transaction.atomic():
+                    change(row, context)
+            except OutboxRowNotParked as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                done += 1
+        if done:
+            transaction.on_commit(request_push)
+            self.message_user(request, f"{done} row(s) changed.", messages.SUCCESS)
+
+    @admin.action(
+        description="Retry the selected failed rows",
+        permissions=[AdminCapability.MANAGE_ODOO_OUTBOX],
+    )
+    def retry_rows(self, request: HttpRequest, queryset: QuerySet[OdooOutbox]) -> None:
+        """Back in the queue now, with a fresh 24 hours of retries."""
+        self._apply(request, queryset, retry_outbox_row)
+
+    @admin.action(
+        description="Skip the selected failed rows",
+        permissions=[AdminCapability.MANAGE_ODOO_OUTBOX],
+    )
+    def skip_rows(self, request: HttpRequest, queryset: QuerySet[OdooOutbox]) -> None:
+        """Give up on them so the person's later rows go on."""
+        self._apply(request, queryset, skip_outbox_row)

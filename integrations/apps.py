@@ -1,4 +1,4 @@
-"""The integrations app: the Odoo HR connection."""
+"""The integrations app: the Odoo HR connection, employee sync and attendance outbox."""
 
 from django.apps import AppConfig
 
@@ -8,3 +8,15 @@ class IntegrationsConfig(AppConfig):
 
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        """Write an outbox row with every attendance event and void (same transaction)."""
+        from attendance import signals
+        from integrations import receivers
+
+        signals.event_created.connect(
+            receivers.outbox_event_created, dispatch_uid="integrations-outbox-created"
+        )
+        signals.event_voided.connect(
+            receivers.outbox_event_voided, dispatch_uid="integrations-outbox-voided"
+        )

@@ -4,6 +4,7 @@ The admin's counterpart of the API's role matrices: an action nobody described h
 one that declares no ``allowed_permissions``, fails the first two tests.
 """
 
+import datetime
 import itertools
 
 import pytest
@@ -27,14 +28,15 @@ from accounts.api.session_views import UserSessionViewSet
 from accounts.models import AuditLog, User, UserSession
 from accounts.roles import ADMIN_CAPABILITIES, AdminCapability, Role
 from accounts.testing import AdminActionCase, admin_site_actions, check_admin_action_matrix
+from attendance.models import AttendanceEvent
 from cameras.api.views import CameraViewSet
 from cameras.models import Camera
 from detections.api.views import DETECTION_RULES, UnknownFaceViewSet
 from detections.models import Detection, UnknownFace
 from faces.api.views import PEOPLE_RULES
 from faces.models import Department, FaceEmbedding, FaceSample, Person, ReembedJob
-from integrations.api.views import OdooConnectionViewSet
-from integrations.models import OdooConnection
+from integrations.api.views import OdooConnectionViewSet, OdooOutboxViewSet
+from integrations.models import OdooConnection, OdooOutbox
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +176,19 @@ def _odoo_connection() -> OdooConnection:
     return connection
 
 
+def _parked_outbox_row() -> OdooOutbox:
+    person = _person()
+    at = timezone.now() - datetime.timedelta(hours=next(_n) + 1)
+    event = AttendanceEvent.objects.create(person=person, kind="check_in", at=at, source="manual")
+    return OdooOutbox.objects.create(
+        event=event, person=person, kind="check_in", at=at, state="failed", outcome="conflict"
+    )
+
+
+def _outbox_state(row: OdooOutbox) -> str:
+    return OdooOutbox.objects.get(pk=row.pk).state
+
+
 CASES = [
     AdminActionCase(User, "delete_selected", ADMIN, _user, _gone),
     AdminActionCase(
@@ -262,6 +277,23 @@ CASES = [
         _odoo_connection,
         lambda o, page: "(odoo_" in page,
     ),
+    AdminActionCase(OdooOutbox, "delete_selected", NOBODY, _parked_outbox_row, _gone),
+    AdminActionCase(
+        OdooOutbox,
+        "retry_rows",
+        ADMIN,
+        _parked_outbox_row,
+        lambda o, _: _outbox_state(o) == "pending",
+        tables=(AuditLog,),
+    ),
+    AdminActionCase(
+        OdooOutbox,
+        "skip_rows",
+        ADMIN,
+        _parked_outbox_row,
+        lambda o, _: _outbox_state(o) == "skipped",
+        tables=(AuditLog,),
+    ),
 ]
 
 
@@ -305,6 +337,11 @@ def test_admin_capabilities_mirror_the_api_rules():
     assert (
         ADMIN_CAPABILITIES[AdminCapability.TEST_ODOO_CONNECTION]
         == OdooConnectionViewSet.roles.actions["test"]
+    )
+    assert (
+        ADMIN_CAPABILITIES[AdminCapability.MANAGE_ODOO_OUTBOX]
+        == OdooOutboxViewSet.roles.actions["retry"]
+        == OdooOutboxViewSet.roles.actions["skip"]
     )
     assert ADMIN_CAPABILITIES[AdminCapability.ERASE_BIOMETRICS] == PEOPLE_RULES.actions["erase"]
     assert ADMIN_CAPABILITIES[AdminCapability.RECORD_CONSENT] == PEOPLE_RULES.write

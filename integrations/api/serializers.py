@@ -7,7 +7,8 @@ from rest_framework import serializers
 
 from config.api.errors import RULE_CODE
 from config.api.serializers import ApiModelSerializer, ApiSerializer
-from integrations.models import OdooConnection
+from faces.api.serializers import PersonRefSerializer
+from integrations.models import OdooConnection, OdooOutbox, OdooSyncJob
 from integrations.odoo.faults import OdooConfigError
 from integrations.services import check_address
 
@@ -92,3 +93,50 @@ class ConnectionTestSerializer(ApiSerializer):
     uid = serializers.IntegerField(allow_null=True)
     error = serializers.CharField(allow_null=True, help_text="A machine-readable code.")
     message = serializers.CharField(allow_null=True)
+
+
+class OdooSyncJobSerializer(ApiModelSerializer):
+    """One sync or push run: counts by name, reported problems, the last error."""
+
+    class Meta:
+        model = OdooSyncJob
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "started_at",
+            "finished_at",
+            "counts",
+            "errors",
+            "last_error",
+        ]
+        read_only_fields = fields
+
+
+class OdooOutboxSerializer(ApiModelSerializer):
+    """One outbox row, with the person as a reference (api.md "An outbox row")."""
+
+    person = PersonRefSerializer(read_only=True)
+
+    class Meta:
+        model = OdooOutbox
+        fields = [
+            "id",
+            "event",
+            "person",
+            "kind",
+            "at",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "odoo_id",
+            "outcome",
+            "last_error",
+        ]
+        read_only_fields = fields
+
+
+class SyncStartedSerializer(ApiSerializer):
+    """The answer of ``POST /integrations/odoo/sync``: the run was queued."""
+
+    queued = serializers.BooleanField()

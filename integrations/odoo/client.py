@@ -218,5 +218,9 @@ class OdooClient:
         """Write ``vals`` on the records ``ids``; never retried."""
         return bool(self.execute_kw(model, "write", [ids, vals], read=False))
 
+    def unlink(self, model: str, ids: list[int]) -> bool:
+        """Delete the records ``ids``; never retried (a lost answer may hide a success)."""
+        return bool(self.execute_kw(model, "unlink", [ids], read=False))
+
 
 __all__ = ["OdooClient", "OdooCredentials", "OdooError"]

@@ -42,3 +42,21 @@ def _forget_login_failures():
     client._failures.clear()
     yield
     client._failures.clear()
+
+
+@pytest.fixture
+def connection(db, emulator, settings):
+    """The stored connection, enabled, pointed at the emulator (XML-RPC unless changed)."""
+    from integrations.models import OdooConnection
+
+    settings.ODOO_ALLOW_LOOPBACK = True
+    row = OdooConnection.load()
+    row.base_url = emulator.url
+    row.database = emulator.database
+    row.login = emulator.login
+    row.api_key = emulator.api_key
+    row.protocol = "xmlrpc"
+    row.timeout_seconds = 2.0
+    row.enabled = True
+    row.save()
+    return row

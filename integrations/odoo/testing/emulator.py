@@ -333,6 +333,9 @@ class OdooEmulator:
                 ids = args[0] if args else kwargs.pop("ids")
                 vals = args[1] if len(args) > 1 else kwargs.pop("vals")
                 return store.write(model, _ids(ids), vals)
+            if method == "unlink":
+                ids = args[0] if args else kwargs.pop("ids")
+                return store.unlink(model, _ids(ids))
         except TypeError as exc:
             raise Fault("value", f"{method}() got unexpected arguments: {exc}") from None
         raise Fault("unknown_method", f"The method '{method}' does not exist on '{model}'")

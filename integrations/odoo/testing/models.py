@@ -257,6 +257,20 @@ class Store:
         self.check(model, ids)
         return True
 
+    def unlink(self, model: str, ids: list[int]) -> bool:
+        """Delete ``ids``; MissingError when one is already gone, as ``write`` says."""
+        table = self.table(model)
+        for record_id in ids:
+            if record_id not in table.rows:
+                raise Fault(
+                    "missing",
+                    "Record does not exist or has been deleted.\n"
+                    f"(Record: {model}({record_id},), User: 2)",
+                )
+        for record_id in ids:
+            del table.rows[record_id]
+        return True
+
     def check(self, model: str, ids: list[int]) -> None:
         """The model's constraints after a create or write."""
         if model == "hr.attendance":

@@ -1,0 +1,39 @@
+"""Receivers of the attendance app's signals: every event and every void writes an
+outbox row in the transaction that made it, and asks for a push once it commits.
+
+The row commits or rolls back with the event (the signals are sent inside the
+transaction), so nothing is pushed that did not happen and nothing that happened is
+forgotten. The push itself runs after the commit, off the request
+(``config.background.enqueue``), and the minute beat catches anything it missed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from attendance.models import AttendanceEvent
+from config import background
+from integrations.models import OdooOutbox, OutboxKind
+
+
+def request_push() -> None:
+    """Start a push run off the request (it does nothing when one is running)."""
+    from integrations.tasks import push_attendance
+
+    background.enqueue(push_attendance)
+
+
+def outbox_event_created(sender: Any, event: AttendanceEvent, **kwargs: Any) -> None:
+    """A check-in or check-out: a row to push."""
+    OdooOutbox.objects.create(event=event, person_id=event.person_id, kind=event.kind, at=event.at)
+    transaction.on_commit(request_push)
+
+
+def outbox_event_voided(sender: Any, event: AttendanceEvent, **kwargs: Any) -> None:
+    """A void: a row that undoes in Odoo what the event's row did."""
+    OdooOutbox.objects.create(
+        event=event, person_id=event.person_id, kind=OutboxKind.VOID, at=event.at
+    )
+    transaction.on_commit(request_push)
