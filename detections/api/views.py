@@ -71,12 +71,14 @@ class PageOrCursorPagination(LargeTablePagination):
     """Page numbers as everywhere (with an estimated count when unfiltered and huge), or
     ``?cursor=`` (empty to start) for deep scrolling, where offsets get slow."""
 
+    cursor_pagination_class: type[CursorPagination] = DetectionCursorPagination
+
     def _cursor(self, request) -> bool:
         return "cursor" in request.query_params
 
     def paginate_queryset(self, queryset, request, view=None):
         if self._cursor(request):
-            self._delegate = DetectionCursorPagination()
+            self._delegate = self.cursor_pagination_class()
             return self._delegate.paginate_queryset(queryset, request, view)
         self._delegate = None
         return super().paginate_queryset(queryset, request, view)
