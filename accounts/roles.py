@@ -89,18 +89,21 @@ class AdminCapability(models.TextChoices):
     PROBE_CAMERA = "probe_camera", "Test a camera's source"
     VIEW_ENROLMENT_PHOTOS = "view_enrolment_photos", "See enrolment photos"
     ASSIGN_DETECTIONS = "assign_detections", "Label detections and unknown faces"
+    VOID_ATTENDANCE = "void_attendance", "Void attendance events"
 
 
 # Each capability mirrors the API's rule for the same act, so that the back-office allows
 # exactly what the API allows: consent is a person edit, erasure ``POST /people/{id}/erase``,
 # probing ``POST /cameras/{id}/test``, photos ``GET /people/{id}/faces``, labelling
-# ``POST /detections/{id}/assign`` (tested in ``config/tests/test_admin_roles.py``).
+# ``POST /detections/{id}/assign``, voiding ``POST /attendance/events/{id}/void`` (tested in
+# ``config/tests/test_admin_roles.py``).
 ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.RECORD_CONSENT: PEOPLE_MANAGERS,
     AdminCapability.ERASE_BIOMETRICS: PEOPLE_MANAGERS,
     AdminCapability.PROBE_CAMERA: CAMERA_MANAGERS,
     AdminCapability.VIEW_ENROLMENT_PHOTOS: PEOPLE_MANAGERS,
     AdminCapability.ASSIGN_DETECTIONS: STAFF,
+    AdminCapability.VOID_ATTENDANCE: PEOPLE_MANAGERS,
 }
 
 
