@@ -19,7 +19,8 @@ from typing import IO
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
-from attendance.models import AttendanceEvent
+from attendance.models import AttendanceEvent, PersonAttendanceState
+from attendance.payloads import roll_call_row
 from detections.payloads import iso_datetime
 
 CHUNK_SIZE = 2000
@@ -87,6 +88,7 @@ class _Line:
     """A file-like target for ``csv.writer`` that hands back what was written."""
 
     def write(self, value: str) -> str:
+        """Return the line instead of storing it."""
         return value
 
 
@@ -96,6 +98,28 @@ def csv_lines(events: QuerySet[AttendanceEvent]) -> Iterator[str]:
     yield writer.writerow(HEADER)
     for row in export_rows(events):
         yield writer.writerow(row)
+
+
+ROLL_CALL_HEADER = ("employee_code", "full_name", "since", "last_seen_at", "camera_id", "camera")
+
+
+def roll_call_lines(states: QuerySet[PersonAttendanceState]) -> Iterator[str]:
+    """The roll call as CSV, one line per person on site, header first."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(ROLL_CALL_HEADER)
+    for state in states.iterator(chunk_size=500):
+        row = roll_call_row(state)
+        camera = row["camera"] or {"id": "", "name": ""}
+        yield writer.writerow(
+            (
+                row["person"]["employee_code"],
+                row["person"]["full_name"],
+                row["since"] or "",
+                row["last_seen_at"] or "",
+                camera["id"],
+                camera["name"],
+            )
+        )
 
 
 def write_xlsx(events: QuerySet[AttendanceEvent]) -> IO[bytes]:

@@ -3,11 +3,8 @@ roll call, summaries, the dashboard and exports (paths in api.md)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -40,7 +37,7 @@ from attendance.api.serializers import (
 )
 from attendance.events import add_manual_event, add_manual_pair, void_event
 from attendance.models import AttendanceDay, AttendanceEvent, Holiday, WorkSchedule
-from attendance.payloads import event_payload, roll_call_row
+from attendance.payloads import event_payload
 from config.api.filters import without_empty_values
 from config.api.pagination import LargeTablePagination, StrictPageNumberPagination
 from config.api.schema import error_responses
@@ -59,14 +56,6 @@ REPORT_RULES = RoleRules(
     },
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ROLL_CALL_HEADER = (
-    "employee_code",
-    "full_name",
-    "since",
-    "last_seen_at",
-    "camera_id",
-    "camera",
-)
 
 
 class ScheduleViewSet(AuditedModelViewSet):
@@ -195,28 +184,6 @@ class DayViewSet(ReadOnlyViewSet):
     ordering = ["-work_date", "person_id"]
 
 
-def _roll_call_lines(states: QuerySet) -> Iterator[str]:
-    class _Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(_Line())
-    yield writer.writerow(ROLL_CALL_HEADER)
-    for state in states.iterator(chunk_size=500):
-        row = roll_call_row(state)
-        camera = row["camera"] or {"id": "", "name": ""}
-        yield writer.writerow(
-            (
-                row["person"]["employee_code"],
-                row["person"]["full_name"],
-                row["since"] or "",
-                row["last_seen_at"] or "",
-                camera["id"],
-                camera["name"],
-            )
-        )
-
-
 def _params(serializer_class: type, request: Request) -> dict[str, Any]:
     params = serializer_class(data=without_empty_values(request.query_params))
     params.is_valid(raise_exception=True)
@@ -249,7 +216,7 @@ class ReportViewSet(RoleScopedMixin, viewsets.GenericViewSet):
         states = reports.roll_call()
         if _params(RollCallParamsSerializer, request)["format"] == "csv":
             response = StreamingHttpResponse(
-                _roll_call_lines(states), content_type="text/csv; charset=utf-8"
+                exports.roll_call_lines(states), content_type="text/csv; charset=utf-8"
             )
             response["Content-Disposition"] = f'attachment; filename="roll-call-{_stamp()}.csv"'
             return response
