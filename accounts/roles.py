@@ -92,6 +92,7 @@ class AdminCapability(models.TextChoices):
     REVOKE_SESSIONS = "revoke_sessions", "Sign users out of their sessions"
     TEST_ODOO_CONNECTION = "test_odoo_connection", "Test the Odoo connection"
     MANAGE_ODOO_OUTBOX = "manage_odoo_outbox", "Retry or skip parked Odoo outbox rows"
+    VOID_ATTENDANCE = "void_attendance", "Void attendance events"
 
 
 # Each capability mirrors the API's rule for the same act, so that the back-office allows
@@ -99,7 +100,8 @@ class AdminCapability(models.TextChoices):
 # probing ``POST /cameras/{id}/test``, photos ``GET /people/{id}/faces``, labelling
 # ``POST /detections/{id}/assign``, signing users out ``/users/{id}/sessions``, the Odoo
 # test ``POST /integrations/odoo/test``, the outbox's ``POST .../outbox/{id}/retry`` and
-# ``/skip`` (tested in ``config/tests/test_admin_roles.py``).
+# ``/skip``, voiding ``POST /attendance/events/{id}/void`` (tested in
+# ``config/tests/test_admin_roles.py``).
 ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.RECORD_CONSENT: PEOPLE_MANAGERS,
     AdminCapability.ERASE_BIOMETRICS: PEOPLE_MANAGERS,
@@ -109,6 +111,7 @@ ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.REVOKE_SESSIONS: ADMIN_ONLY,
     AdminCapability.TEST_ODOO_CONNECTION: ADMIN_ONLY,
     AdminCapability.MANAGE_ODOO_OUTBOX: ADMIN_ONLY,
+    AdminCapability.VOID_ATTENDANCE: PEOPLE_MANAGERS,
 }
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts import audit
 from attendance import signals
 from attendance.day_records import recompute_days_at
-from attendance.exceptions import EventConflict, InvalidEvent
+from attendance.exceptions import EventConflict, EventRuleViolation, InvalidEvent
 from attendance.models import AttendanceEvent, EventKind, EventSource, PersonAttendanceState
 from attendance.schedules import effective_spec
 from attendance.timeline import ScheduleSpec, slot_for
@@ -130,10 +130,10 @@ def _validate(kind: str, at: datetime, reason: str, now: datetime) -> None:
         raise InvalidEvent(message, code="naive_datetime", details={"at": [message]})
     if not reason or not reason.strip():
         message = "A manual event needs a reason."
-        raise InvalidEvent(message, code="reason_required", details={"reason": [message]})
+        raise EventRuleViolation(message, code="reason_required", details={"reason": [message]})
     if at > now + CLOCK_SKEW:
         message = f"An event may not be in the future (server time {now.isoformat()})."
-        raise InvalidEvent(message, code="event_in_future", details={"at": [message]})
+        raise EventRuleViolation(message, code="event_in_future", details={"at": [message]})
 
 
 def _refuse(code: str, message: str, event: AttendanceEvent | None) -> EventConflict:
@@ -285,7 +285,7 @@ def add_manual_pair(
         _validate(EventKind.CHECK_IN, at, reason, now or timezone.now())
     if check_out_at <= check_in_at:
         message = "The check-out must come after the check-in."
-        raise InvalidEvent(
+        raise EventRuleViolation(
             message, code="check_out_before_check_in", details={"check_out_at": [message]}
         )
     return add_manual_events(
@@ -311,7 +311,7 @@ def void_event(
     now = now or timezone.now()
     if not reason or not reason.strip():
         message = "A void needs a reason."
-        raise InvalidEvent(message, code="reason_required", details={"reason": [message]})
+        raise EventRuleViolation(message, code="reason_required", details={"reason": [message]})
     context = context or audit.AuditContext(actor=by)
     with transaction.atomic():
         state = lock_state(event.person_id)

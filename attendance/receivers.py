@@ -1,8 +1,9 @@
-"""Reactions of the attendance app to other apps' signals.
+"""Reactions of the attendance app to signals: its own and other apps'.
 
 A recognised detection becomes a sighting decision. The camera pipeline sends the signal
 after its own commit; whatever goes wrong here is logged and swallowed so attendance can
-never stop detections from being recorded.
+never stop detections from being recorded. Each new event is announced on the live
+WebSocket once its transaction commits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from attendance import live, signals
 from detections.models import Detection
 from detections.signals import detection_recognized
 
@@ -29,3 +31,4 @@ def on_detection_recognized(sender: Any, detection: Detection, **_kwargs: Any) -
 def connect() -> None:
     """Connect the receivers (called from ``AttendanceConfig.ready``)."""
     detection_recognized.connect(on_detection_recognized, dispatch_uid="attendance-sighting")
+    signals.event_created.connect(live.announce_created, dispatch_uid="attendance-live-created")

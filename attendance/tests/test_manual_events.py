@@ -9,7 +9,7 @@ import pytest
 from accounts.models import AuditLog
 from attendance.day_records import close_yesterday
 from attendance.events import add_manual_event, add_manual_pair, void_event
-from attendance.exceptions import EventConflict, InvalidEvent
+from attendance.exceptions import EventConflict, EventRuleViolation, InvalidEvent
 from attendance.models import AttendanceDay, AttendanceEvent, Holiday, PersonAttendanceState
 from attendance.tests.conftest import assign, make_person, make_schedule, utc
 
@@ -69,7 +69,9 @@ def test_check_out_before_existing_check_in_is_refused(person, day_pair):
 
 def test_event_in_the_future_is_refused(person):
     refused(
-        InvalidEvent, "event_in_future", lambda: add(person, "check_in", NOW + timedelta(minutes=2))
+        EventRuleViolation,
+        "event_in_future",
+        lambda: add(person, "check_in", NOW + timedelta(minutes=2)),
     )
 
 
@@ -113,7 +115,7 @@ def test_naive_datetime_wrong_kind_and_missing_reason_are_refused(person):
         InvalidEvent, "naive_datetime", lambda: add(person, "check_in", datetime(2026, 1, 5, 8))
     )
     refused(InvalidEvent, "invalid_kind", lambda: add(person, "lunch", T0))
-    refused(InvalidEvent, "reason_required", lambda: add(person, "check_in", T0, reason="  "))
+    refused(EventRuleViolation, "reason_required", lambda: add(person, "check_in", T0, reason="  "))
 
 
 def test_pair_inserted_in_an_earlier_gap(person, day_pair):
@@ -186,7 +188,7 @@ def test_pair_around_an_existing_pair_is_refused(person, day_pair):
 
 def test_pair_with_check_out_first_is_refused(person):
     refused(
-        InvalidEvent,
+        EventRuleViolation,
         "check_out_before_check_in",
         lambda: add_manual_pair(person, T0, T0 - timedelta(hours=1), "x", None, now=NOW),
     )

@@ -6,6 +6,7 @@ one that declares no ``allowed_permissions``, fails the first two tests.
 
 import datetime
 import itertools
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -28,7 +29,15 @@ from accounts.api.session_views import UserSessionViewSet
 from accounts.models import AuditLog, User, UserSession
 from accounts.roles import ADMIN_CAPABILITIES, AdminCapability, Role
 from accounts.testing import AdminActionCase, admin_site_actions, check_admin_action_matrix
-from attendance.models import AttendanceEvent
+from attendance.api.views import EVENT_RULES
+from attendance.events import add_manual_event
+from attendance.models import (
+    AttendanceDay,
+    AttendanceEvent,
+    Holiday,
+    SightingDecision,
+    WorkSchedule,
+)
 from cameras.api.views import CameraViewSet
 from cameras.models import Camera
 from detections.api.views import DETECTION_RULES, UnknownFaceViewSet
@@ -189,6 +198,30 @@ def _outbox_state(row: OdooOutbox) -> str:
     return OdooOutbox.objects.get(pk=row.pk).state
 
 
+def _attendance_event() -> AttendanceEvent:
+    return add_manual_event(
+        _person(), "check_in", timezone.now() - timedelta(hours=1), "paper", None
+    )
+
+
+def _attendance_day() -> AttendanceDay:
+    return AttendanceDay.objects.create(
+        person=_person(), work_date=timezone.localdate(), status="present"
+    )
+
+
+def _decision() -> SightingDecision:
+    return SightingDecision.objects.create(
+        person=_person(), at=timezone.now(), outcome="not_recognized"
+    )
+
+
+def _holiday() -> Holiday:
+    return Holiday.objects.create(
+        date=timezone.localdate() + timedelta(days=next(_n) + 1), name="x"
+    )
+
+
 CASES = [
     AdminActionCase(User, "delete_selected", ADMIN, _user, _gone),
     AdminActionCase(
@@ -294,6 +327,26 @@ CASES = [
         lambda o, _: _outbox_state(o) == "skipped",
         tables=(AuditLog,),
     ),
+    # The void action first asks for a reason: offered and run means the form is shown
+    # (attendance/tests/test_admin.py posts the reason and checks the void).
+    AdminActionCase(
+        AttendanceEvent,
+        "void_events",
+        PEOPLE_MANAGERS,
+        _attendance_event,
+        lambda _o, page: 'name="reason"' in page,
+    ),
+    AdminActionCase(AttendanceEvent, "delete_selected", NOBODY, _attendance_event, _gone),
+    AdminActionCase(AttendanceDay, "delete_selected", NOBODY, _attendance_day, _gone),
+    AdminActionCase(SightingDecision, "delete_selected", NOBODY, _decision, _gone),
+    AdminActionCase(
+        WorkSchedule,
+        "delete_selected",
+        PEOPLE_MANAGERS,
+        lambda: WorkSchedule.objects.create(name=f"S{next(_n)}", time_zone="UTC"),
+        _gone,
+    ),
+    AdminActionCase(Holiday, "delete_selected", PEOPLE_MANAGERS, _holiday, _gone),
 ]
 
 
@@ -361,3 +414,4 @@ def test_admin_capabilities_mirror_the_api_rules():
         == DETECTION_RULES.actions["assign"]
         == UnknownFaceViewSet.roles.actions["assign"]
     )
+    assert ADMIN_CAPABILITIES[AdminCapability.VOID_ATTENDANCE] == EVENT_RULES.actions["void"]

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,7 @@ def demo_storage(tmp_path, settings):
 def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, demo_storage, monkeypatch):
     from django.core.management import call_command
 
+    from attendance.models import PersonSchedule, WorkSchedule
     from cameras.models import Camera
     from faces import testing
     from faces.models import FaceSample, Person
@@ -181,6 +183,14 @@ def test_seed_demo_enrols_people_and_adds_a_camera_once(tmp_path, db, demo_stora
     camera = Camera.objects.get()
     video = tmp_path / "videos" / "demo-door.mp4"
     assert video.exists() and camera.source_url == f"file://{video.resolve()}"
+    assert camera.direction == "entry"
+    schedule = WorkSchedule.objects.get()
+    assert sorted(schedule.intervals.values_list("weekday", "start", "end"))[:2] == [
+        (0, time(8), time(12)),
+        (0, time(13), time(17)),
+    ]
+    assert schedule.intervals.count() == 10
+    assert PersonSchedule.objects.get().schedule == schedule
 
 
 def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, demo_storage, monkeypatch):

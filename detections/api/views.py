@@ -74,6 +74,8 @@ class PageOrCursorPagination(LargeTablePagination):
     """Page numbers as everywhere (with an estimated count when unfiltered and huge), or
     ``?cursor=`` (empty to start) for deep scrolling, where offsets get slow."""
 
+    cursor_pagination_class: type[CursorPagination] = DetectionCursorPagination
+
     def _cursor(self, request: Request) -> bool:
         return "cursor" in request.query_params
 
@@ -83,7 +85,7 @@ class PageOrCursorPagination(LargeTablePagination):
         """The page by cursor when ``cursor`` is given, else by page number; the choice
         is kept for ``get_paginated_response``."""
         if self._cursor(request):
-            self._delegate = DetectionCursorPagination()
+            self._delegate = self.cursor_pagination_class()
             return self._delegate.paginate_queryset(queryset, request, view)
         self._delegate = None
         return super().paginate_queryset(queryset, request, view)

@@ -1,5 +1,6 @@
 """End to end: a generated door-camera video, as a file and as a real RTSP stream, read by
-the supervisor, recognised by the pipeline, recorded, cached and pushed on the WebSocket.
+the supervisor, recognised by the pipeline, recorded, cached and pushed on the WebSocket;
+on an ``entry`` camera each enrolled person is checked in once, the stranger never.
 
 The scene (``cameras.testing.video``): two people of t1 cross the frame one after the
 other, then a stranger (the astronaut). Both t1 people are enrolled from t1.jpg itself.
@@ -16,6 +17,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.audit import AuditContext
+from attendance.models import AttendanceEvent
 from cameras.models import Camera
 from cameras.synthetic_video import T1_FACES
 from cameras.testing.servers import RtspServer
@@ -71,8 +73,10 @@ async def collect(communicator, seconds: float) -> list[dict]:
     return messages
 
 
-async def watch_one_pass(source_url: str, viewer, seconds: float):
-    camera = await database_sync_to_async(Camera.objects.create)(name="Door", source_url=source_url)
+async def watch_one_pass(source_url: str, viewer, seconds: float, direction: str = "both"):
+    camera = await database_sync_to_async(Camera.objects.create)(
+        name="Door", source_url=source_url, direction=direction
+    )
     communicator = WebsocketCommunicator(
         application, f"/ws/v1/live/?token={AccessToken.for_user(viewer)}", headers=ORIGIN
     )
@@ -117,11 +121,24 @@ def one_pass(video) -> float:
     return min(last_exit + 0.5, video.seconds - 0.5)
 
 
+def assert_one_check_in_per_person(camera, people, messages):
+    """An entry camera checks each enrolled person in once, the stranger never, and
+    every check-in reaches the WebSocket as ``attendance.created``."""
+    events = list(AttendanceEvent.objects.filter(camera=camera))
+    assert sorted((e.person_id, e.kind, e.source) for e in events) == sorted(
+        (p.pk, "check_in", "camera") for p in people
+    )
+    announced = [m["data"] for m in messages if m["type"] == "attendance.created"]
+    assert sorted(m["id"] for m in announced) == sorted(e.pk for e in events)
+    assert all(m["camera"] == {"id": camera.pk, "name": "Door"} for m in announced)
+
+
 async def test_file_source(people, viewer, scene_video, camera_root, api):
     camera, messages = await watch_one_pass(
-        f"file://{scene_video.path}", viewer, one_pass(scene_video)
+        f"file://{scene_video.path}", viewer, one_pass(scene_video), direction="entry"
     )
     await database_sync_to_async(assert_one_detection_per_person)(camera, people, messages)
+    await database_sync_to_async(assert_one_check_in_per_person)(camera, people, messages)
     live = await database_sync_to_async(api["viewer"].get)("/api/v1/detections/live?seconds=60")
     assert {d["id"] for d in live.json()["results"]} == set(
         await database_sync_to_async(lambda: set(Detection.objects.values_list("id", flat=True)))()

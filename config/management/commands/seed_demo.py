@@ -3,13 +3,16 @@
 People come from ``../shared/faces-dev/enroll`` (or ``PRESENCE_DEMO_FACES``) when that
 folder exists, and the camera plays a generated video of other photos of them walking
 past, then a stranger. Without faces-dev, two people of insightface's ``t1.jpg`` are
-enrolled and walk past instead. Each part runs only on an empty table, so real data is
-never touched; the system works without any of it.
+enrolled and walk past instead. The camera is an ``entry`` door and the people follow an
+office schedule (Mon-Fri 08:00-12:00 and 13:00-17:00 in the server's ``TIME_ZONE``), so
+check-ins and days appear within a minute of start. Each part runs only on an empty
+table, so real data is never touched; the system works without any of it.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +23,16 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.audit import AuditContext, record_create
+from attendance.models import PersonSchedule, ScheduleInterval, WorkSchedule
 from cameras.models import Camera, Direction
 from cameras.synthetic_video import T1_FACES, face_crops, ffmpeg_path, make_test_video
 from faces import sample_images
 from faces.engine import decode_image, get_engine
 from faces.enrolment import enrol
 from faces.models import Person
+
+#: The demo schedule's working intervals, Monday to Friday.
+DEMO_INTERVALS = ((time(8), time(12)), (time(13), time(17)))
 
 #: faces-dev probe photos (one face each) that walk past the demo camera.
 DEMO_PROBES = ("obama1.jpg", "johnsnow_test1.jpg", "alex_lacamoire1.jpg")
@@ -59,6 +66,8 @@ class Command(BaseCommand):
         folder = demo_faces_dir()
         walkers = self._seed_people(folder)
         self._seed_camera(walkers)
+        if walkers is not None:  # only the people just seeded get the demo schedule
+            self._seed_schedule()
 
     def _seed_people(self, folder: Path) -> list[np.ndarray] | None:
         if Person.objects.exists():
@@ -102,3 +111,22 @@ class Command(BaseCommand):
         )
         record_create(camera, AuditContext())
         self.stdout.write(f"Demo data: camera {camera.name!r} plays {path}")
+
+    def _seed_schedule(self) -> None:
+        """An office schedule for the demo people, when there are no schedules yet."""
+        if WorkSchedule.objects.exists():
+            return
+        schedule = WorkSchedule.objects.create(name="Office hours", time_zone=settings.TIME_ZONE)
+        ScheduleInterval.objects.bulk_create(
+            ScheduleInterval(schedule=schedule, weekday=weekday, start=start, end=end)
+            for weekday in range(5)
+            for start, end in DEMO_INTERVALS
+        )
+        record_create(schedule, AuditContext())
+        people = Person.objects.filter(attendance_schedule__isnull=True, department=None)
+        PersonSchedule.objects.bulk_create(
+            PersonSchedule(person=person, schedule=schedule) for person in people
+        )
+        self.stdout.write(
+            f"Demo data: schedule {schedule.name!r} ({settings.TIME_ZONE}) for {len(people)} people"
+        )
