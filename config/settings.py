@@ -376,7 +376,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.models.Role.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.models.Role.choices",
+        "AttendanceKindEnum": "attendance.models.EventKind.choices",
+        "OutboxKindEnum": "integrations.models.OutboxKind.choices",
+        "SyncJobKindEnum": "integrations.models.SyncJobKind.choices",
+    },
     # Swagger UI and ReDoc from the pinned package, served as static files: the docs work
     # on a network without internet and never load code from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

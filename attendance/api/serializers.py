@@ -26,7 +26,7 @@ from attendance.models import (
 from attendance.payloads import event_payload, roll_call_row
 from cameras.api.serializers import CameraRefSerializer
 from config.api.errors import RULE_CODE
-from config.api.serializers import ApiModelSerializer, ApiSerializer
+from config.api.serializers import ApiModelSerializer, ApiSerializer, QueryParamsSerializer
 from faces.api.serializers import PersonRefSerializer
 from faces.models import Department, Person
 
@@ -331,7 +331,7 @@ class SummarySerializer(ApiSerializer):
         return fields
 
 
-class SummaryParamsSerializer(ApiSerializer):
+class SummaryParamsSerializer(QueryParamsSerializer):
     """``period`` (day, week or month, default day) containing ``date`` (default today);
     ``department`` or ``person`` narrow it."""
 
@@ -367,7 +367,7 @@ class AnalyticsSerializer(ApiSerializer):
     trend = TrendDaySerializer(many=True)
 
 
-class ExportParamsSerializer(ApiSerializer):
+class ExportParamsSerializer(QueryParamsSerializer):
     """``format`` (csv or xlsx) of the events from ``from`` to ``to`` (inclusive)."""
 
     format = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv")
@@ -380,7 +380,7 @@ class ExportParamsSerializer(ApiSerializer):
         return fields
 
 
-class RollCallParamsSerializer(ApiSerializer):
+class RollCallParamsSerializer(QueryParamsSerializer):
     """``format``: json (default, paged) or csv (everyone, for the evacuation list)."""
 
     format = serializers.ChoiceField(choices=["json", "csv"], default="json")

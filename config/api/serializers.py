@@ -91,9 +91,8 @@ class StrictTypesMixin:
     DRF ignores unknown fields, so a misspelt ``"ful_name"`` is silently dropped and the
     client believes it saved it. The schema says so too (``additionalProperties: false``
     on every request body). Read-only fields are still accepted and ignored, so a client
-    may send back an object as it read it. A serializer of query parameters sets
-    ``allow_unknown_fields``: a query may carry others (a cache buster, say), as every
-    list endpoint allows.
+    may send back an object as it read it. Serializers of query parameters derive from
+    ``QueryParamsSerializer``, which allows other parameters.
     """
 
     allow_unknown_fields = False
@@ -128,3 +127,10 @@ class ApiSerializer(StrictTypesMixin, serializers.Serializer):
 
 class ApiModelSerializer(StrictTypesMixin, serializers.ModelSerializer):
     """The base of every model serializer of the API."""
+
+
+class QueryParamsSerializer(ApiSerializer):
+    """The base of serializers that read query parameters: a query may carry others
+    (``page``, ``page_size``, a cache buster), as every list endpoint allows."""
+
+    allow_unknown_fields = True

@@ -26,7 +26,7 @@ from config.api.errors import ApiError
 from config.api.filters import TimeRangeFilterSet, without_empty_values
 from config.api.pagination import LargeTablePagination, positive_int_param
 from config.api.schema import error_responses
-from config.api.serializers import ApiSerializer
+from config.api.serializers import ApiSerializer, QueryParamsSerializer
 from detections import live_cache
 from detections.api.serializers import (
     AssignSerializer,
@@ -141,10 +141,8 @@ def _stream(request: Request, detection: Detection, image: str, missing: str) ->
     )
 
 
-class _LiveParams(ApiSerializer):
+class _LiveParams(QueryParamsSerializer):
     """``seconds``: the window, default 10, at most 600; ``camera``: only these cameras."""
-
-    allow_unknown_fields = True
 
     seconds = drf_serializers.FloatField(min_value=1, max_value=MAX_LIVE_SECONDS, default=10)
     camera = drf_serializers.ListField(child=drf_serializers.IntegerField(), required=False)
