@@ -43,9 +43,6 @@ def test_a_process_that_exits_lets_its_job_finish(tmp_path):
         settings.CELERY_TASK_ALWAYS_EAGER = True
         from config import background
 
-#: The real one: the suite's autouse ``enqueued`` fixture replaces the module attribute.
-real_enqueue = background.enqueue
-
         class Slow:
             name = "tests.slow"
             def apply(self, args=()):
