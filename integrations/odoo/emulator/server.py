@@ -350,6 +350,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     emulator: OdooEmulator
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, a kept-alive connection waits
+    # for the client's delayed ACK (40 ms) between them, which no real Odoo does.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read the emulator's state, not its access log."""
