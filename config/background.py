@@ -3,12 +3,19 @@
 With a broker (production) a task goes to the Celery workers. In the embedded run Celery
 is eager, which would run an hour-long job inside the HTTP request, so it runs in a
 daemon thread of the server process instead.
+
+A daemon thread dies with its process, and a short-lived process (``manage.py shell``, a
+management command that records attendance) would kill a job half-way: an Odoo push
+killed so holds its lease for ten minutes. So at exit the process waits for its running
+jobs, up to ``EXIT_WAIT_SECONDS`` in all; a server stopped with Ctrl-C waits no longer.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -18,6 +25,11 @@ if TYPE_CHECKING:
     from celery import Task
 
 logger = logging.getLogger(__name__)
+
+EXIT_WAIT_SECONDS = 30.0
+
+_running: set[threading.Thread] = set()
+_running_lock = threading.Lock()
 
 
 def enqueue(task: Task, *args: Any) -> None:
@@ -33,5 +45,26 @@ def enqueue(task: Task, *args: Any) -> None:
             logger.exception("Background task %s failed", task.name)
         finally:
             connections.close_all()
+            with _running_lock:
+                _running.discard(threading.current_thread())
 
-    threading.Thread(target=run, name=f"task-{task.name}", daemon=True).start()
+    thread = threading.Thread(target=run, name=f"task-{task.name}", daemon=True)
+    with _running_lock:
+        _running.add(thread)
+    thread.start()
+
+
+@atexit.register
+def wait_for_running(timeout: float = EXIT_WAIT_SECONDS) -> bool:
+    """Wait up to ``timeout`` seconds in all for the jobs started here; True when none is
+    left running (registered to run at exit, so a short command finishes what it began)."""
+    deadline = time.monotonic() + timeout
+    with _running_lock:
+        threads = list(_running)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with _running_lock:
+        left = [thread.name for thread in _running if thread.is_alive()]
+    if left:
+        logger.warning("Exiting with background jobs still running: %s", ", ".join(left))
+    return not left

@@ -1,7 +1,7 @@
 import pytest
 
 from integrations.odoo.client import OdooClient
-from integrations.odoo.testing.emulator import OdooEmulator
+from integrations.odoo.emulator.server import OdooEmulator
 from integrations.odoo.transports import OdooCredentials
 
 PROTOCOLS = ["xmlrpc", "jsonrpc", "json2"]

@@ -6,7 +6,7 @@ import xmlrpc.client
 import pytest
 import requests
 
-from integrations.odoo.testing.models import Fault, parse_datetime
+from integrations.odoo.emulator.models import Fault, parse_datetime
 
 NAME = "Ann Lee"
 

@@ -1,6 +1,6 @@
 """The emulator's data and rules: hr.employee, hr.attendance and Odoo's domain language.
 
-Kept apart from the HTTP side (``emulator.py``) so the rules of ``odoo-api.md`` read as
+Kept apart from the HTTP side (``server.py``) so the rules of ``odoo-api.md`` read as
 one piece: naive datetimes only, ``_check_validity`` with its exact messages, domains,
 ``active_test``, ``write_date``, many2one values as ``[id, name]`` and empty as False.
 """

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from config.testing import LOOPBACK, free_port, stop_at_exit
-from integrations.odoo.testing.models import Fault, Store
+from integrations.odoo.emulator.models import Fault, Store
+from integrations.odoo.emulator.net import LOOPBACK, free_port, stop_at_exit
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW_S = 60.0
@@ -350,6 +350,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     emulator: OdooEmulator
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, a kept-alive connection waits
+    # for the client's delayed ACK (40 ms) between them, which no real Odoo does.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read the emulator's state, not its access log."""

@@ -1,0 +1,1 @@
+"""Commands for the Odoo integration: the emulator for demos."""

@@ -1,1 +1,0 @@
-"""Test support for the Odoo integration: an Odoo emulator on loopback."""
