@@ -476,18 +476,18 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid = pid
         self.peak_mb = 0.0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         """Sample every ``RSS_SAMPLE_S`` seconds."""
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             with contextlib.suppress(OSError):
                 self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
-            self._stop.wait(RSS_SAMPLE_S)
+            self._halt.wait(RSS_SAMPLE_S)
 
     def stop(self) -> float:
         """Stop sampling and return the peak in MB."""
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peak_mb
 
@@ -659,9 +659,6 @@ def main(argv: list[str] | None = None) -> None:
             load = asyncio.run(
                 users(port, headers, targets, args.clients, args.duration, args.think)
             )
-    downloads = []
-    if not args.no_export:
-        downloads = [measure_export(env, token, name) for name in ("csv", "xlsx")]
     lines = [
         "",
         f"## Attendance API (`benchmarks/api_attendance.py`), {events:,} events, "
@@ -684,8 +681,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         if args.explain:
             lines += ["", *explain(profile.slowest_sql), ""]
-    if downloads:
-        lines += ["", *export_table(downloads)]
+    print("\n".join(lines), flush=True)
+    downloads = []
+    if not args.no_export:
+        downloads = [measure_export(env, token, name) for name in ("csv", "xlsx")]
+    lines = [*export_table(downloads), ""] if downloads else []
     lines += ["", *machine_notes(), f"- whole run {time.perf_counter() - started:.0f} s."]
     print("\n".join(lines))
 

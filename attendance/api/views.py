@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -41,6 +41,7 @@ from attendance.payloads import event_payload
 from config.api.filters import without_empty_values
 from config.api.pagination import LargeTablePagination, StrictPageNumberPagination
 from config.api.schema import error_responses
+from config.streaming import BatchedFileResponse, BatchedStreamingHttpResponse
 from detections.api.views import DetectionCursorPagination, PageOrCursorPagination
 
 ATTENDANCE_RULES = RoleRules(read=ALL_ROLES, write=PEOPLE_MANAGERS)
@@ -215,7 +216,7 @@ class ReportViewSet(RoleScopedMixin, viewsets.GenericViewSet):
         """The roll call as pages of JSON, or everyone at once as CSV."""
         states = reports.roll_call()
         if _params(RollCallParamsSerializer, request)["format"] == "csv":
-            response = StreamingHttpResponse(
+            response = BatchedStreamingHttpResponse(
                 exports.roll_call_lines(states), content_type="text/csv; charset=utf-8"
             )
             response["Content-Disposition"] = f'attachment; filename="roll-call-{_stamp()}.csv"'
@@ -262,13 +263,13 @@ class ReportViewSet(RoleScopedMixin, viewsets.GenericViewSet):
         events = exports.export_events(params.get("from"), params.get("to"))
         name = f"attendance-{_stamp()}"
         if params["format"] == "xlsx":
-            return FileResponse(
+            return BatchedFileResponse(
                 exports.write_xlsx(events),
                 as_attachment=True,
                 filename=f"{name}.xlsx",
                 content_type=XLSX_TYPE,
             )
-        response = StreamingHttpResponse(
+        response = BatchedStreamingHttpResponse(
             exports.csv_lines(events), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
