@@ -97,19 +97,24 @@ def ensure_setup(people: int) -> tuple[list[int], dict[str, list[int]]]:
             defaults={"source_url": f"rtsp://10.40.0.{index + 10}/s", "direction": direction},
         )
         doors[direction].append(camera.pk)
+    everyone = list(
+        Person.objects.filter(employee_code__startswith=CODE_PREFIX).values_list("id", flat=True)
+    )
     with connection.cursor() as cursor:
         for table in (
             "attendance_sightingdecision",
             "attendance_attendanceday",
             "attendance_personattendancestate",
         ):
-            cursor.execute(f"DELETE FROM {table} WHERE person_id = ANY(%s)", [ids])  # noqa: S608
+            cursor.execute(f"DELETE FROM {table} WHERE person_id = ANY(%s)", [everyone])  # noqa: S608
         cursor.execute(
             "DELETE FROM integrations_odoooutbox WHERE event_id IN "
             "(SELECT id FROM attendance_attendanceevent WHERE person_id = ANY(%s))",
-            [ids],
+            [everyone],
         )
-        cursor.execute("DELETE FROM attendance_attendanceevent WHERE person_id = ANY(%s)", [ids])
+        cursor.execute(
+            "DELETE FROM attendance_attendanceevent WHERE person_id = ANY(%s)", [everyone]
+        )
         cursor.execute(
             "DELETE FROM detections_detection WHERE camera_id = ANY(%s)",
             [doors[Direction.ENTRY] + doors[Direction.EXIT]],
