@@ -453,14 +453,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def daphne_executable() -> Path:
+    """daphne of the venv running this script (the repository's own, or a shared one)."""
+    own = REPO_ROOT / ".venv" / "bin" / "daphne"
+    return own if own.exists() else Path(sys.executable).parent / "daphne"
+
+
 @contextlib.contextmanager
 def daphne(env: dict[str, str], asgi_app: str) -> Iterator[int]:
     """daphne serving ``asgi_app`` on a free port, stopped on the way out whatever happens."""
+    with daphne_process(env, asgi_app) as (port, _process):
+        yield port
+
+
+@contextlib.contextmanager
+def daphne_process(
+    env: dict[str, str], asgi_app: str
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``daphne``, also yielding the server process (to read its memory)."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="api_live-daphne-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [
-            str(REPO_ROOT / ".venv" / "bin" / "daphne"),
+            str(daphne_executable()),
             "--bind",
             HOST,
             "--port",
@@ -487,7 +502,7 @@ def daphne(env: dict[str, str], asgi_app: str) -> Iterator[int]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"daphne did not answer in 60 s:\n{_tail(log.name)}")
             time.sleep(0.2)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -41,6 +41,7 @@ from attendance.payloads import event_payload
 from config.api.filters import without_empty_values
 from config.api.pagination import LargeTablePagination, StrictPageNumberPagination
 from config.api.schema import error_responses
+from config.streaming import BatchedFileResponse, BatchedStreamingHttpResponse
 from detections.api.views import DetectionCursorPagination, PageOrCursorPagination
 
 ATTENDANCE_RULES = RoleRules(read=ALL_ROLES, write=PEOPLE_MANAGERS)
@@ -184,8 +185,16 @@ class DayViewSet(ReadOnlyViewSet):
     ordering = ["-work_date", "person_id"]
 
 
-def _params(serializer_class: type, request: Request) -> dict[str, Any]:
-    params = serializer_class(data=without_empty_values(request.query_params))
+PAGE_PARAMS = ("page", "page_size")
+
+
+def _params(serializer_class: type, request: Request, paginated: bool = False) -> dict[str, Any]:
+    """The query parameters validated by ``serializer_class``; on a paginated action the
+    pagination's own ``page`` and ``page_size`` are left to the paginator."""
+    query = without_empty_values(request.query_params)
+    for name in PAGE_PARAMS if paginated else ():
+        query.pop(name, None)
+    params = serializer_class(data=query)
     params.is_valid(raise_exception=True)
     return params.validated_data
 
@@ -214,8 +223,8 @@ class ReportViewSet(RoleScopedMixin, viewsets.GenericViewSet):
     def present(self, request: Request) -> Response | StreamingHttpResponse:
         """The roll call as pages of JSON, or everyone at once as CSV."""
         states = reports.roll_call()
-        if _params(RollCallParamsSerializer, request)["format"] == "csv":
-            response = StreamingHttpResponse(
+        if _params(RollCallParamsSerializer, request, paginated=True)["format"] == "csv":
+            response = BatchedStreamingHttpResponse(
                 exports.roll_call_lines(states), content_type="text/csv; charset=utf-8"
             )
             response["Content-Disposition"] = f'attachment; filename="roll-call-{_stamp()}.csv"'
@@ -230,13 +239,17 @@ class ReportViewSet(RoleScopedMixin, viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def summary(self, request: Request) -> Response:
-        """Totals over the day, week or month that contains ``date`` (default today)."""
+        """Totals over the day, week or month that contains ``date`` (default today).
+
+        ``reports.summary`` already builds the documented shape from plain values, so it
+        is rendered as it is: running ``SummarySerializer`` over 5,000 people took about
+        150 ms of a request's 220 (BENCHMARKS.md, "Attendance API")."""
         params = _params(SummaryParamsSerializer, request)
         scope = reports.SummaryFilter(
             department_id=params.get("department"), person_id=params.get("person")
         )
         anchor = params.get("date") or reports.local_today()
-        return Response(SummarySerializer(reports.summary(params["period"], anchor, scope)).data)
+        return Response(reports.summary(params["period"], anchor, scope))
 
     @extend_schema(
         summary="Today's counts, today's arrivals by hour and the 30-day trend",
@@ -262,13 +275,13 @@ class ReportViewSet(RoleScopedMixin, viewsets.GenericViewSet):
         events = exports.export_events(params.get("from"), params.get("to"))
         name = f"attendance-{_stamp()}"
         if params["format"] == "xlsx":
-            return FileResponse(
+            return BatchedFileResponse(
                 exports.write_xlsx(events),
                 as_attachment=True,
                 filename=f"{name}.xlsx",
                 content_type=XLSX_TYPE,
             )
-        response = StreamingHttpResponse(
+        response = BatchedStreamingHttpResponse(
             exports.csv_lines(events), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

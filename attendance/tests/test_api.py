@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 from datetime import date, time, timedelta
 
 import openpyxl
@@ -537,3 +538,18 @@ def test_csv_and_xlsx_exports_have_the_same_rows(admin_api, known_week):
     cells = [["" if value is None else str(value) for value in row] for row in sheet.values]
     assert cells == rows
     assert admin_api.get("/api/v1/attendance/export?format=pdf").status_code == 400
+
+
+def test_summary_body_is_what_the_serializer_documents(admin_api, known_week):
+    """The view renders ``reports.summary`` without its serializer (for speed); the JSON
+    must stay what ``SummarySerializer`` documents."""
+    from rest_framework.renderers import JSONRenderer
+
+    from attendance import reports
+    from attendance.api.serializers import SummarySerializer
+
+    for period in ("day", "week", "month"):
+        body = admin_api.get(f"/api/v1/attendance/summary?period={period}&date=2026-01-07").json()
+        documented = SummarySerializer(reports.summary(period, date(2026, 1, 7))).data
+        assert body == json.loads(JSONRenderer().render(documented))
+        assert body["people"] or period == "day", period
