@@ -51,7 +51,7 @@ from cameras.sources import mask_url, split_credentials, split_query_secrets
 logger = logging.getLogger("cameras.streams.ffmpeg")
 
 #: How long ``release()`` waits after SIGTERM before SIGKILL, and after SIGKILL.
-TERMINATE_WAIT_S = 1.0
+TERMINATE_WAIT_S = 0.5
 #: How many of FFmpeg's last stderr lines are kept for an error message.
 KEPT_LINES = 5
 BYTES_PER_PIXEL = 3
@@ -62,7 +62,8 @@ _SIZE = re.compile(r", (\d{1,5})x(\d{1,5})[\s,]")
 _FPS = re.compile(r", (\d+(?:\.\d+)?) fps\b")
 #: Lines that describe the streams rather than say something went wrong.
 _INFO_LINE = re.compile(
-    r"^(\s|Input #|Output #|Stream mapping|Press \[q\]|frame=|video:|\[.*\] (Opening|Skipping))"
+    r"^(\s|Input #|Output #|Stream mapping|Press \[q\]|frame=|video:|Exiting normally"
+    r"|\[.*\] (Opening|Skipping))"
 )
 
 
@@ -77,11 +78,14 @@ def ffmpeg_command(
     """The command line that decodes ``target``'s first video stream to raw BGR on stdout."""
     microseconds = str(max(1, round(io_timeout * 1_000_000)))
     scheme = target.partition("://")[0].lower() if "://" in target else ""
-    source_options: list[str] = []
+    # FFmpeg probes 5 s of a stream by default before it decodes anything (2.6 s to the
+    # first frame of the loopback RTSP camera, OpenCV takes 1.5 s); one second of probing
+    # finds an H.264 or MJPEG camera's size and rate as well (1.0 s to the first frame).
+    source_options = ["-analyzeduration", "1000000", "-probesize", "1000000"]
     if scheme in ("rtsp", "rtsps"):
-        source_options = ["-rtsp_transport", "tcp", "-timeout", microseconds]
+        source_options += ["-rtsp_transport", "tcp", "-timeout", microseconds]
     elif scheme in ("http", "https"):
-        source_options = ["-rw_timeout", microseconds]
+        source_options += ["-rw_timeout", microseconds]
     filters = ["-vf", f"scale='min({scale_width},iw)':-2"] if scale_width else []
     return [
         executable,
@@ -254,11 +258,13 @@ class FfmpegCapture:
         self._opened = False
         if process is None:
             return
+        if process.stdout is not None:  # first, so a decoder blocked on the pipe ends at once
+            with contextlib.suppress(OSError):
+                process.stdout.close()
         stop_process(process)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        if process.stderr is not None:
+            with contextlib.suppress(OSError):
+                process.stderr.close()
         if self._drain is not None:
             self._drain.join(TERMINATE_WAIT_S)
 
