@@ -247,7 +247,9 @@ CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(MEDIA_ROOT / "videos")))
 # device index (a local webcam) is always read through OpenCV.
 CAMERA_DECODER = env_str("CAMERA_DECODER", "opencv").strip().lower()
 if CAMERA_DECODER not in ("opencv", "ffmpeg"):
-    raise ImproperlyConfigured(f'CAMERA_DECODER must be "opencv" or "ffmpeg", not {CAMERA_DECODER!r}')
+    raise ImproperlyConfigured(
+        f'CAMERA_DECODER must be "opencv" or "ffmpeg", not {CAMERA_DECODER!r}'
+    )
 
 # The whole list of networks (CIDRs) a camera may be in. A camera URL whose host is, or
 # resolves to, an address outside them is refused when saved and again before each

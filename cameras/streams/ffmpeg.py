@@ -206,7 +206,7 @@ class FfmpegCapture:
 
     # -- the Capture protocol ----------------------------------------------------------------
 
-    def isOpened(self) -> bool:  # noqa: N802 - the name of cv2.VideoCapture's method
+    def isOpened(self) -> bool:
         """Whether the decoder described its first frame within the open timeout."""
         return self._opened
 

@@ -495,9 +495,7 @@ class StreamReader:
                 scale_width=self.scale_width,
                 label=self.label,
             )
-        return open_capture(
-            self._target, open_timeout=self.open_timeout, read_timeout=read_timeout
-        )
+        return open_capture(self._target, open_timeout=self.open_timeout, read_timeout=read_timeout)
 
     def _session(self, session: _Session) -> None:
         """Open the source and read it until stopped or abandoned (returns) or lost (raises)."""
