@@ -41,6 +41,7 @@ import subprocess
 import threading
 import time
 from collections import deque
+from typing import IO
 from urllib.parse import quote, unquote
 
 import cv2
@@ -132,7 +133,7 @@ class _StderrDrain(threading.Thread):
     process closes it (it exits or is killed), so none is left behind.
     """
 
-    def __init__(self, stream: object, mask: SecretMasker, label: str) -> None:
+    def __init__(self, stream: IO[bytes] | None, mask: SecretMasker, label: str) -> None:
         super().__init__(name=f"ffmpeg-stderr {label}", daemon=True)
         self._stream = stream
         self._mask = mask
@@ -146,7 +147,9 @@ class _StderrDrain(threading.Thread):
     def run(self) -> None:
         """Consume lines until EOF; the header event is set then at the latest."""
         try:
-            for raw in iter(self._stream.readline, b""):  # type: ignore[attr-defined]
+            if self._stream is None:
+                return
+            for raw in iter(self._stream.readline, b""):
                 self._line(self._mask(raw.decode("utf-8", "replace").rstrip()))
         except (OSError, ValueError):
             pass
