@@ -7,9 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=config.settings
 
-# ffmpeg libraries come inside opencv-python-headless; curl serves the healthchecks.
+# ffmpeg is the per-camera decoder process (CAMERA_DECODER=ffmpeg); OpenCV brings its own
+# FFmpeg libraries; curl serves the healthchecks.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl libgomp1 \
+    && apt-get install -y --no-install-recommends curl ffmpeg libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
@@ -116,7 +117,7 @@ class CameraWorker:
             camera.open_target(),
             label=camera.masked_source_url,
             guard=connect_guard(camera.source_url),
-            **(reader_options or {}),
+            **{"decoder": settings.CAMERA_DECODER, **(reader_options or {})},
         )
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.periodic import beat_schedule
@@ -239,6 +240,16 @@ WHITENOISE_USE_FINDERS = DEBUG
 # File sources (tests, the demo) must lie under this folder, so a camera URL can never
 # be used to read other files of the server.
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(MEDIA_ROOT / "videos")))
+
+# How camera streams are decoded: "opencv" (cv2.VideoCapture in the reader's thread; opens
+# are serialised under OpenCV's lock) or "ffmpeg" (one ffmpeg process per camera: opens in
+# parallel, decoding outside the server, a stuck source is a process that is killed). A
+# device index (a local webcam) is always read through OpenCV.
+CAMERA_DECODER = env_str("CAMERA_DECODER", "opencv").strip().lower()
+if CAMERA_DECODER not in ("opencv", "ffmpeg"):
+    raise ImproperlyConfigured(
+        f'CAMERA_DECODER must be "opencv" or "ffmpeg", not {CAMERA_DECODER!r}'
+    )
 
 # The whole list of networks (CIDRs) a camera may be in. A camera URL whose host is, or
 # resolves to, an address outside them is refused when saved and again before each

@@ -43,6 +43,7 @@ import numpy as np
 from cameras.sources import mask_url
 
 from .capture import capture_size, describe_open_failure, open_capture, plausible_fps
+from .ffmpeg import FfmpegCapture
 from .status import Frame, StreamState, StreamStatus, backoff_delays
 from .watchdog import WATCHDOG
 
@@ -74,6 +75,9 @@ class Capture(Protocol):
 
 
 CaptureFactory = Callable[[str | int], Capture]
+
+#: The decoders a reader can use (``settings.CAMERA_DECODER`` picks one for the supervisor).
+DECODERS = ("opencv", "ffmpeg")
 
 __all__ = ["Frame", "StreamReader", "StreamState", "StreamStatus", "backoff_delays"]
 
@@ -120,8 +124,11 @@ class StreamReader:
     stays ``ONLINE`` (polls are not reconnects). ``guard()`` runs right before every open
     (reconnects included); a ``ValueError`` it raises (``SourceError``: the address is not
     allowed, or no longer resolves to an allowed one) is an ``ERROR`` with its message, and
-    nothing is opened until a later retry passes it. ``capture_factory(target)`` replaces
-    OpenCV and ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
+    nothing is opened until a later retry passes it. ``decoder`` is ``"opencv"`` (a
+    ``cv2.VideoCapture``) or ``"ffmpeg"`` (an ``ffmpeg`` process, see ``ffmpeg``; a device
+    index still goes through OpenCV), and ``scale_width`` has the ffmpeg decoder scale
+    frames down to that width. ``capture_factory(target)`` replaces both and
+    ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
     """
 
     def __init__(
@@ -141,8 +148,14 @@ class StreamReader:
         sleep: Callable[[float], Any] | None = None,
         snapshot_interval: float = 1.0,
         guard: Callable[[], None] | None = None,
+        decoder: str = "opencv",
+        scale_width: int | None = None,
     ) -> None:
+        if decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {decoder!r} (one of {', '.join(DECODERS)})")
         self._target = target
+        self.decoder = decoder
+        self.scale_width = scale_width
         self._guard = guard
         self.label = mask_url(label)
         self.open_timeout = open_timeout
@@ -451,14 +464,7 @@ class StreamReader:
                 raise _Lost(StreamState.ERROR, f"{self.label}: {error}") from None
         started = time.monotonic()
         try:
-            if self._capture_factory is not None:
-                capture = self._capture_factory(self._target)
-            else:
-                capture = open_capture(
-                    self._target,
-                    open_timeout=self.open_timeout,
-                    read_timeout=min(self.read_timeout, self.stall_timeout),
-                )
+            capture = self._new_capture()
         except Exception as error:  # noqa: BLE001 - any failure to open is an ERROR state
             raise _Lost(StreamState.ERROR, f"{self.label}: cannot open: {error}") from None
         if not capture.isOpened():
@@ -466,16 +472,30 @@ class StreamReader:
                 capture.release()
             if self._capture_factory is not None:
                 raise _Lost(StreamState.ERROR, f"{self.label}: cannot open")
-            raise _Lost(
-                StreamState.ERROR,
-                describe_open_failure(
-                    self._target,
-                    label=self.label,
-                    elapsed=time.monotonic() - started,
-                    open_timeout=self.open_timeout,
-                ),
+            reason = describe_open_failure(
+                self._target,
+                label=self.label,
+                elapsed=time.monotonic() - started,
+                open_timeout=self.open_timeout,
             )
+            detail = getattr(capture, "error", None)
+            raise _Lost(StreamState.ERROR, f"{reason} (ffmpeg: {detail})" if detail else reason)
         return capture
+
+    def _new_capture(self) -> Capture:
+        """A capture of the target from the test factory, an ffmpeg process or OpenCV."""
+        read_timeout = min(self.read_timeout, self.stall_timeout)
+        if self._capture_factory is not None:
+            return self._capture_factory(self._target)
+        if self.decoder == "ffmpeg" and isinstance(self._target, str):
+            return FfmpegCapture(
+                self._target,
+                open_timeout=self.open_timeout,
+                read_timeout=read_timeout,
+                scale_width=self.scale_width,
+                label=self.label,
+            )
+        return open_capture(self._target, open_timeout=self.open_timeout, read_timeout=read_timeout)
 
     def _session(self, session: _Session) -> None:
         """Open the source and read it until stopped or abandoned (returns) or lost (raises)."""

@@ -30,14 +30,24 @@ from cameras.testing.video import read_stamp, write_corrupt_video
 
 FAST = {"open_timeout": 3.0, "read_timeout": 3.0, "stall_timeout": 3.0}
 
+#: Scenarios every decoder must pass: the test runs once per decoder (``readers`` uses it).
+both_decoders = pytest.mark.parametrize("decoder", ["opencv", "ffmpeg"])
+
 
 @pytest.fixture
-def readers():
+def decoder() -> str:
+    """The decoder ``readers`` makes readers with; ``both_decoders`` tests override it."""
+    return "opencv"
+
+
+@pytest.fixture
+def readers(decoder):
     """Readers made through this are stopped after the test, passed or failed."""
     made: list[StreamReader] = []
 
     def make(target, **options) -> StreamReader:
         options.setdefault("label", mask_url(str(target)))
+        options.setdefault("decoder", decoder)
         reader = StreamReader(target, **options)
         made.append(reader)
         reader.start()
@@ -75,6 +85,7 @@ def collect(reader: StreamReader, seconds: float, after_seq: int = -1) -> list[F
 # -- files --------------------------------------------------------------------------------
 
 
+@both_decoders
 def test_file_is_read_at_its_own_pace_and_looped(readers, short_video):
     statuses: list[StreamStatus] = []
 
@@ -106,6 +117,7 @@ def test_file_is_read_at_its_own_pace_and_looped(readers, short_video):
     assert len([s for s in statuses if s.state is StreamState.ONLINE]) >= 2  # heartbeats
 
 
+@both_decoders
 def test_a_slow_consumer_gets_the_newest_frame_never_a_backlog(readers, short_video):
     reader = readers(str(short_video.path), label="door", realtime_files=False)
     seen: list[Frame] = []
@@ -125,6 +137,7 @@ def test_a_slow_consumer_gets_the_newest_frame_never_a_backlog(readers, short_vi
     assert reader.latest(after_seq=10**9) is None  # nothing newer: no wait without timeout
 
 
+@both_decoders
 def test_a_file_played_once_ends_stopped(readers, short_video):
     reader = readers(str(short_video.path), label="once", loop_files=False, realtime_files=False)
     assert wait_for(lambda: not reader.is_alive(), 10)
@@ -134,6 +147,7 @@ def test_a_file_played_once_ends_stopped(readers, short_video):
     assert reader.latest(last.seq, timeout=5) is None
 
 
+@both_decoders
 def test_a_corrupt_file_is_an_error_with_a_clear_message(readers, tmp_path):
     corrupt = write_corrupt_video(tmp_path / "door.mp4")
     reader = readers(str(corrupt), label="door.mp4")
@@ -142,6 +156,7 @@ def test_a_corrupt_file_is_an_error_with_a_clear_message(readers, tmp_path):
     assert reader.is_alive()  # it keeps retrying: the file may be replaced
 
 
+@both_decoders
 def test_a_missing_file_is_an_error(readers, tmp_path):
     reader = readers(str(tmp_path / "later.mp4"), label="later.mp4")
     assert "file not found" in wait_state(reader, StreamState.ERROR, 5).last_error
@@ -226,6 +241,7 @@ def test_backoff_starts_over_after_frames_were_read():
         reader.stop(timeout=2)
 
 
+@both_decoders
 def test_stop_returns_promptly_and_wakes_waiters(readers, short_video):
     reader = readers(str(short_video.path), label="door")
     assert reader.latest(timeout=5) is not None
@@ -244,6 +260,7 @@ def test_stop_returns_promptly_and_wakes_waiters(readers, short_video):
     assert reader.status.state is StreamState.STOPPED
 
 
+@both_decoders
 def test_stop_does_not_wait_for_a_blocked_open(readers):
     with SilentTcpServer() as silent:
         reader = readers(silent.url(), label="silent", **FAST)
@@ -284,6 +301,7 @@ def test_errors_and_logs_never_show_credentials(readers, caplog):
 # -- network sources ----------------------------------------------------------------------
 
 
+@both_decoders
 def test_a_silent_server_ends_in_error_within_the_open_timeout(readers):
     with SilentTcpServer() as silent:
         started = time.monotonic()
@@ -295,6 +313,7 @@ def test_a_silent_server_ends_in_error_within_the_open_timeout(readers):
     assert reader.is_alive()
 
 
+@both_decoders
 def test_rtsp_camera_lost_and_back(readers, rtsp_server):
     reader = readers(
         rtsp_server.url, label="rtsp door", backoff_initial=0.5, backoff_max=1.0, **FAST
@@ -319,6 +338,7 @@ def test_rtsp_camera_lost_and_back(readers, rtsp_server):
     assert reader.status.reconnects_last_hour >= 1
 
 
+@both_decoders
 def test_a_frozen_rtsp_camera_goes_offline_and_recovers(readers, rtsp_server):
     options = {"open_timeout": 2.0, "read_timeout": 2.0, "stall_timeout": 2.0}
     reader = readers(
@@ -343,6 +363,7 @@ def test_a_frozen_rtsp_camera_goes_offline_and_recovers(readers, rtsp_server):
     assert reader.latest(before.seq, timeout=3) is not None
 
 
+@both_decoders
 def test_rtsp_with_credentials(readers, require_rtsp, short_video, caplog):
     password = "p@ss:w/rd?#%"
     caplog.set_level(logging.DEBUG, logger="cameras")
@@ -361,6 +382,7 @@ def test_rtsp_with_credentials(readers, require_rtsp, short_video, caplog):
         assert password not in text and "p%40ss" not in text
 
 
+@both_decoders
 def test_mjpeg_over_http(readers, mjpeg_server):
     reader = readers(mjpeg_server.url, label="mjpeg", **FAST)
     status = wait_state(reader, StreamState.ONLINE, 5)
@@ -371,6 +393,7 @@ def test_mjpeg_over_http(readers, mjpeg_server):
     assert stamps[:5] == sorted(stamps[:5])
 
 
+@both_decoders
 def test_a_snapshot_url_is_polled_and_stays_online(readers, mjpeg_server):
     reader = readers(mjpeg_server.snapshot_url, label="snapshot", snapshot_interval=0.3, **FAST)
     wait_state(reader, StreamState.ONLINE, 5)

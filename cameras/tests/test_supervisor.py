@@ -47,6 +47,21 @@ def _reset_counts():
     CountingHandler.frames = Counter()
 
 
+#: Scenarios every decoder must pass: the test runs once per ``CAMERA_DECODER``.
+both_decoders = pytest.mark.parametrize("decoder", ["opencv", "ffmpeg"])
+
+
+@pytest.fixture
+def decoder() -> str:
+    """The ``CAMERA_DECODER`` of a test; ``both_decoders`` tests override it."""
+    return "opencv"
+
+
+@pytest.fixture(autouse=True)
+def _camera_decoder(settings, decoder):
+    settings.CAMERA_DECODER = decoder
+
+
 def Running(**options) -> RunningSupervisor:
     return RunningSupervisor(handler_factory=CountingHandler, **options)
 
@@ -66,6 +81,7 @@ def status_of(camera) -> str:
     return camera.status
 
 
+@both_decoders
 def test_rtsp_outage_goes_offline_and_recovers(require_rtsp, short_video):
     with RtspServer(short_video.path) as server:
         camera = Camera.objects.create(name="RTSP", source_url=server.url, analysis_fps=5)
@@ -89,6 +105,7 @@ def test_rtsp_outage_goes_offline_and_recovers(require_rtsp, short_video):
             assert wait_for(measured_fps, 10)
 
 
+@both_decoders
 def test_a_source_that_never_answers_ends_in_error():
     with SilentTcpServer() as silent:
         camera = Camera.objects.create(name="Silent", source_url=silent.url())
@@ -100,6 +117,7 @@ def test_a_source_that_never_answers_ends_in_error():
     assert camera.last_error
 
 
+@both_decoders
 def test_a_corrupt_file_ends_in_error(tmp_path):
     corrupt = tmp_path / "broken.mp4"
     corrupt.write_bytes(os.urandom(50_000))
@@ -110,6 +128,7 @@ def test_a_corrupt_file_ends_in_error(tmp_path):
     assert camera.last_error and str(tmp_path) not in camera.last_error.replace(str(corrupt), "")
 
 
+@both_decoders
 def test_credentials_never_reach_status_or_logs(require_rtsp, short_video, caplog):
     with RtspServer(short_video.path) as server:
         camera = Camera.objects.create(
