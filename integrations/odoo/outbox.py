@@ -166,24 +166,6 @@ class OutboxPusher:
         return True
 
     # ----- one row -------------------------------------------------------------------
-    def push(self, row: OdooOutbox) -> bool:
-        """Push one row and record its outcome; False when Odoo is unwell (stop the run)."""
-        employee = self._employee_or_finish(
-            row,
-            OdooEmployeeLink.objects.filter(person_id=row.person_id)
-            .values_list("odoo_id", flat=True)
-            .first(),
-        )
-        if employee is None:
-            return True
-        self._begin([row])
-        handler = {
-            OutboxKind.CHECK_IN: self._check_in,
-            OutboxKind.CHECK_OUT: self._check_out,
-            OutboxKind.VOID: self._void,
-        }[row.kind]
-        return self._attempt(row, employee, handler)
-
     def _employee_or_finish(self, row: OdooOutbox, employee: int | None) -> int | None:
         """The row's Odoo employee, or None after finishing a row that needs no call."""
         if row.kind != OutboxKind.VOID and row.event.voided_at and row.attempts == 0:
@@ -199,7 +181,7 @@ class OutboxPusher:
         OdooOutbox.objects.filter(pk__in=[row.pk for row in rows]).update(
             attempts=F("attempts") + 1,
             first_attempt_at=Coalesce("first_attempt_at", Value(now, output_field=DateTimeField())),
-            updated_at=now,
+            updated_at=timezone.now(),  # as ``auto_now`` would
         )
         for row in rows:
             row.attempts += 1
