@@ -311,3 +311,32 @@ def test_order_per_person_across_batches(emulator, connection):
         OdooOutbox.objects.filter(person=ann).order_by("id").values_list("updated_at", flat=True)
     )
     assert pushed == sorted(pushed)
+
+
+def test_check_ins_are_created_in_batches_of_create_batch(emulator, connection, monkeypatch):
+    monkeypatch.setattr(outbox, "CREATE_BATCH", 2)
+    people = [linked_person(emulator, name) for name in ("Ann", "Bob", "Cy")]
+    for person, _employee in people:
+        event(person, "check_in", 0)
+    push_attendance()
+    assert not OdooOutbox.objects.exclude(state=OutboxState.SENT).exists()
+    assert odoo_calls(emulator, "create") == 2  # two check-ins, then the third alone
+    assert odoo_calls(emulator, "search_read") == 2
+
+
+def test_a_fault_on_a_batched_check_out_read_charges_every_row(emulator, connection):
+    people = [linked_person(emulator, name) for name in ("Ann", "Bob")]
+    for person, _employee in people:
+        event(person, "check_in", 0)
+    push_attendance()
+    for person, _employee in people:
+        event(person, "check_out", 60)
+    emulator.inject("http_502", times=2)  # the next read call, and its one retry, fail
+    push_attendance()
+    outs = list(OdooOutbox.objects.filter(kind="check_out").order_by("id"))
+    assert [(r.state, r.outcome, r.attempts) for r in outs] == [("pending", "retrying", 1)] * 2
+    assert odoo_calls(emulator, "write") == 0
+    push_attendance(clock=later(61))
+    assert not OdooOutbox.objects.exclude(state=OutboxState.SENT).exists()
+    for _person, employee in people:
+        assert attendances(emulator, employee) == [(odoo_time(0), odoo_time(60))]
