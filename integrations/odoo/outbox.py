@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from attendance.models import AttendanceEvent, EventKind, EventSource
@@ -37,7 +38,7 @@ from integrations.models import (
     OutboxState,
 )
 from integrations.odoo.client import OdooClient
-from integrations.odoo.datetimes import from_odoo_datetime
+from integrations.odoo.datetimes import from_odoo_datetime, to_odoo_datetime
 from integrations.odoo.faults import (
     OdooError,
     OdooUserError,
@@ -51,6 +52,7 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 60.0
 GIVE_UP_AFTER = timedelta(hours=24)
 BATCH = 500
+CREATE_BATCH = 100
 
 
 class UnresolvedConflict(OdooUserError):
@@ -68,6 +70,9 @@ class Pushed:
     state: str = OutboxState.SENT
 
 
+Handler = Callable[[OdooOutbox, int], Pushed]
+
+
 def is_business_error(exc: OdooError) -> bool:
     """Odoo refused this row's data: retrying the same call would fail the same way."""
     return isinstance(exc, OdooUserError | OdooValueError)
@@ -83,6 +88,13 @@ def backoff(attempts: int) -> timedelta:
 def mode_of(event: AttendanceEvent) -> str:
     """``in_mode``/``out_mode``: a camera is Odoo's kiosk; everything else is manual."""
     return "kiosk" if event.source == EventSource.CAMERA else "manual"
+
+
+def odoo_id_of(value: Any) -> int | None:
+    """A many2one as Odoo answers it (``[id, name]``, an id, or False) as the id."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value or None
 
 
 def due_heads(now: datetime, limit: int = BATCH) -> list[OdooOutbox]:
@@ -120,41 +132,79 @@ class OutboxPusher:
             heads = due_heads(self.clock())
             if not heads:
                 return
-            for row in heads:
-                if not self.push(row):
-                    self.report.save()
-                    return
+            going_on = self.push_round(heads)
             self.report.save()
+            if not going_on:
+                return
+
+    # ----- one round: the first due row of each person --------------------------------
+    def push_round(self, heads: list[OdooOutbox]) -> bool:
+        """Push one row per person, batching check-ins and check-outs; False when Odoo is
+        unwell (stop the run)."""
+        links = dict(
+            OdooEmployeeLink.objects.filter(
+                person_id__in={row.person_id for row in heads}
+            ).values_list("person_id", "odoo_id")
+        )
+        by_kind: dict[str, list[tuple[OdooOutbox, int]]] = {kind: [] for kind in OutboxKind}
+        for row in heads:
+            employee = self._employee_or_finish(row, links.get(row.person_id))
+            if employee is not None:
+                by_kind[row.kind].append((row, employee))
+        check_ins = by_kind[OutboxKind.CHECK_IN]
+        for first in range(0, len(check_ins), CREATE_BATCH):
+            if not self._push_check_ins(check_ins[first : first + CREATE_BATCH]):
+                return False
+        if by_kind[OutboxKind.CHECK_OUT] and not self._push_check_outs(
+            by_kind[OutboxKind.CHECK_OUT]
+        ):
+            return False
+        for row, employee in by_kind[OutboxKind.VOID]:
+            self._begin([row])
+            if not self._attempt(row, employee, self._void):
+                return False
+        return True
 
     # ----- one row -------------------------------------------------------------------
-    def push(self, row: OdooOutbox) -> bool:
-        """Push one row and record its outcome; False when Odoo is unwell (stop the run)."""
+    def _employee_or_finish(self, row: OdooOutbox, employee: int | None) -> int | None:
+        """The row's Odoo employee, or None after finishing a row that needs no call."""
         if row.kind != OutboxKind.VOID and row.event.voided_at and row.attempts == 0:
             self._finish(row, Pushed("voided_before_push", state=OutboxState.SKIPPED))
-            return True
-        employee = (
-            OdooEmployeeLink.objects.filter(person_id=row.person_id)
-            .values_list("odoo_id", flat=True)
-            .first()
-        )
+            return None
         if employee is None:
             self._finish(row, Pushed("not_linked", state=OutboxState.SKIPPED))
-            return True
+        return employee
+
+    def _begin(self, rows: list[OdooOutbox]) -> None:
+        """Save one more attempt of ``rows`` (one query) before Odoo is called."""
         now = self.clock()
-        row.attempts += 1
-        row.first_attempt_at = row.first_attempt_at or now
-        row.save(update_fields=["attempts", "first_attempt_at", "updated_at"])
-        handler = {
-            OutboxKind.CHECK_IN: self._check_in,
-            OutboxKind.CHECK_OUT: self._check_out,
-            OutboxKind.VOID: self._void,
-        }[row.kind]
+        OdooOutbox.objects.filter(pk__in=[row.pk for row in rows]).update(
+            attempts=F("attempts") + 1,
+            first_attempt_at=Coalesce("first_attempt_at", Value(now, output_field=DateTimeField())),
+            updated_at=timezone.now(),  # as ``auto_now`` would
+        )
+        for row in rows:
+            row.attempts += 1
+            row.first_attempt_at = row.first_attempt_at or now
+
+    def _attempt(self, row: OdooOutbox, employee: int, handler: Handler) -> bool:
+        """Run ``handler`` for a row whose attempt is saved, and record what happened."""
         try:
             result = handler(row, employee)
         except OdooError as exc:
             return self._failed(row, exc)
         self._finish(row, result)
         return True
+
+    def _one_by_one(self, pairs: list[tuple[OdooOutbox, int]], handler: Handler) -> bool:
+        """Rows of a refused batch, each on its own; stop at the first transport fault
+        (the rows not reached stay pending and due)."""
+        return all(self._attempt(row, employee, handler) for row, employee in pairs)
+
+    def _failed_all(self, rows: list[OdooOutbox], exc: OdooError) -> bool:
+        """A batched call failed for every row in it: record the failure on each."""
+        results = [self._failed(row, exc) for row in rows]
+        return all(results)
 
     def _finish(self, row: OdooOutbox, result: Pushed) -> None:
         row.state = result.state
@@ -192,6 +242,108 @@ class OutboxPusher:
         logger.warning("Odoo push of outbox row %s failed: %s", row.pk, exc.code)
         return False
 
+    # ----- batched check-ins and check-outs -------------------------------------------
+    def _push_check_ins(self, batch: list[tuple[OdooOutbox, int]]) -> bool:
+        """Search all the check-ins at once, then create the missing ones in one call."""
+        rows = [row for row, _employee in batch]
+        self._begin(rows)
+        try:
+            found = self._find_many(batch)
+        except OdooError as exc:
+            return self._failed_all(rows, exc)
+        missing = []
+        for row, employee in batch:
+            existing = found.get((employee, row.at.replace(microsecond=0)))
+            if existing is None:
+                missing.append((row, employee))
+            else:
+                self._finish(row, Pushed("matched_existing", existing))
+        if len(missing) <= 1:
+            return self._one_by_one(missing, self._create_check_in)
+        try:
+            created = self.client.create(
+                ATTENDANCE, [self._check_in_vals(row, employee) for row, employee in missing]
+            )
+        except OdooError as exc:
+            if is_business_error(exc):  # all or nothing: none was created
+                return self._one_by_one(missing, self._create_check_in)
+            return self._failed_all([row for row, _employee in missing], exc)
+        for (row, _employee), odoo_id in zip(missing, created, strict=True):
+            self._finish(row, Pushed("created", odoo_id))
+        return True
+
+    def _find_many(self, batch: list[tuple[OdooOutbox, int]]) -> dict[tuple[int, datetime], int]:
+        """Odoo attendances of these employees at these check-in times, by both."""
+        found = self.client.search_read(
+            ATTENDANCE,
+            [
+                ("employee_id", "in", sorted({employee for _row, employee in batch})),
+                ("check_in", "in", sorted({row.at for row, _employee in batch})),
+            ],
+            ["id", "employee_id", "check_in"],
+        )
+        by_key: dict[tuple[int, datetime], int] = {}
+        for record in found:
+            employee, at = odoo_id_of(record["employee_id"]), from_odoo_datetime(record["check_in"])
+            if employee is not None and at is not None:
+                by_key.setdefault((employee, at), record["id"])
+        return by_key
+
+    def _push_check_outs(self, batch: list[tuple[OdooOutbox, int]]) -> bool:
+        """Read all the target attendances at once; write identical values together."""
+        self._begin([row for row, _employee in batch])
+        found = {row.pk: self._check_in_attendance(row) for row, _employee in batch}
+        targets = {pk: target for pk, target in found.items() if target is not None}
+        known = [(row, employee) for row, employee in batch if row.pk in targets]
+        if known:
+            try:
+                records = self.client.read(
+                    ATTENDANCE, sorted({targets[row.pk] for row, _employee in known}), ["check_out"]
+                )
+            except OdooError as exc:
+                return self._failed_all([row for row, _employee in known], exc)
+            current = {record["id"]: from_odoo_datetime(record["check_out"]) for record in records}
+            groups: dict[tuple[str, str], list[tuple[OdooOutbox, int]]] = {}
+            for row, employee in known:
+                target = targets[row.pk]
+                if target not in current:
+                    self._failed(row, self._deleted(target))
+                elif current[target] == row.at.replace(microsecond=0):
+                    self._finish(row, Pushed("already_checked_out", target))
+                else:
+                    key = (to_odoo_datetime(row.at), mode_of(row.event))
+                    groups.setdefault(key, []).append((row, employee))
+            for group in groups.values():
+                if not self._write_check_outs(group, targets):
+                    return False
+        unknown = [(row, employee) for row, employee in batch if row.pk not in targets]
+        return self._one_by_one(unknown, self._check_out)
+
+    def _write_check_outs(
+        self, group: list[tuple[OdooOutbox, int]], targets: dict[int, int]
+    ) -> bool:
+        """One ``write`` for check-outs with the same values; one at a time if refused."""
+
+        def write_one(row: OdooOutbox, _employee: int) -> Pushed:
+            target = targets[row.pk]
+            self.client.write(ATTENDANCE, [target], self._check_out_vals(row))
+            return Pushed("checked_out", target)
+
+        if len(group) == 1:
+            return self._one_by_one(group, write_one)
+        rows = [row for row, _employee in group]
+        try:
+            self.client.write(
+                ATTENDANCE, [targets[row.pk] for row in rows], self._check_out_vals(rows[0])
+            )
+        except OdooError as exc:
+            if is_business_error(exc):  # all or nothing: none was written
+                return self._one_by_one(group, write_one)
+            return self._failed_all(rows, exc)
+        for row in rows:
+            self._finish(row, Pushed("checked_out", targets[row.pk]))
+        return True
+
     # ----- the three kinds -----------------------------------------------------------
     def _find(self, employee: int, check_in: datetime) -> dict[str, Any] | None:
         found = self.client.search_read(
@@ -218,7 +370,26 @@ class OutboxPusher:
         existing = self._find(employee, row.at)
         if existing is not None:
             return Pushed("matched_existing", existing["id"])
-        vals = {"employee_id": employee, "check_in": row.at, "in_mode": mode_of(row.event)}
+        return self._create_check_in(row, employee)
+
+    @staticmethod
+    def _check_in_vals(row: OdooOutbox, employee: int) -> dict[str, Any]:
+        return {"employee_id": employee, "check_in": row.at, "in_mode": mode_of(row.event)}
+
+    @staticmethod
+    def _check_out_vals(row: OdooOutbox) -> dict[str, Any]:
+        return {"check_out": row.at, "out_mode": mode_of(row.event)}
+
+    @staticmethod
+    def _deleted(target: int) -> UnresolvedConflict:
+        return UnresolvedConflict(
+            f"The Odoo attendance {target} of this check-out's check-in was deleted in Odoo."
+        )
+
+    def _create_check_in(self, row: OdooOutbox, employee: int) -> Pushed:
+        """Create a check-in known to be missing; on "hasn't checked out since" close an
+        older open attendance at our check-in, then create."""
+        vals = self._check_in_vals(row, employee)
         try:
             (created,) = self.client.create(ATTENDANCE, [vals])
         except OdooUserError:  # XML-RPC tells a ValidationError from a UserError by no code
@@ -262,13 +433,10 @@ class OutboxPusher:
             target = still_open["id"]
         current = self.client.read(ATTENDANCE, [target], ["check_out"])
         if not current:
-            raise UnresolvedConflict(
-                f"The Odoo attendance {target} of this check-out's check-in was deleted in Odoo."
-            )
+            raise self._deleted(target)
         if from_odoo_datetime(current[0].get("check_out")) == row.at.replace(microsecond=0):
             return Pushed("already_checked_out", target)
-        vals = {"check_out": row.at, "out_mode": mode_of(row.event)}
-        self.client.write(ATTENDANCE, [target], vals)
+        self.client.write(ATTENDANCE, [target], self._check_out_vals(row))
         return Pushed("checked_out", target)
 
     def _void(self, row: OdooOutbox, employee: int) -> Pushed:

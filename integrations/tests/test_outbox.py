@@ -93,8 +93,8 @@ def test_outage_then_recovery_every_event_once_in_order(emulator, connection):
     for step in range(6):  # ten minutes of people coming and going, Odoo down
         for person, _employee in people:
             event(person, "check_in" if step % 2 == 0 else "check_out", step * 100)
-        job = push_attendance()
-        assert job.counts.get("sent", 0) == 0
+        push_attendance()  # None once every head is backing off after a batched try
+        assert not OdooOutbox.objects.filter(state=OutboxState.SENT).exists()
     assert OdooOutbox.objects.filter(state=OutboxState.PENDING).count() == 36
     emulator.up()
     push_attendance(clock=later(120))  # within two minutes of Odoo coming back
@@ -106,7 +106,7 @@ def test_outage_then_recovery_every_event_once_in_order(emulator, connection):
             (odoo_time(400), odoo_time(500)),
         ]
     creates = [c for c in emulator.calls if c[1:] == ("hr.attendance", "create")]
-    assert len(creates) == 18
+    assert len(creates) == 3  # one batch of the six people's check-ins per round
 
 
 def test_lost_answer_create_is_not_doubled(emulator, connection):
@@ -211,3 +211,132 @@ def test_people_not_linked_to_odoo_are_skipped(emulator, connection):
     event(person, "check_in", 0)
     push_attendance()
     assert OdooOutbox.objects.get().outcome == "not_linked"
+
+
+def odoo_calls(emulator, method):
+    return sum(1 for c in emulator.calls if c[1:] == ("hr.attendance", method))
+
+
+def test_a_batch_refused_by_odoo_is_sent_again_one_at_a_time(emulator, connection):
+    ann, ann_employee = linked_person(emulator, "Ann")
+    people = [linked_person(emulator, name) for name in ("Bob", "Cy")]
+    emulator.store.create(
+        "hr.attendance", [{"employee_id": ann_employee, "check_in": odoo_time(30)}]
+    )
+    event(ann, "check_in", 0)  # Odoo refuses it: Ann hasn't checked out since 00:30
+    for person, _employee in people:
+        event(person, "check_in", 0)
+    push_attendance()
+    ann_row, *others = OdooOutbox.objects.order_by("id")
+    assert ann_row.state == OutboxState.FAILED and ann_row.outcome == "conflict"
+    assert "hasn't checked out since" in ann_row.last_error
+    assert [(r.state, r.outcome) for r in others] == [("sent", "created")] * 2
+    assert odoo_calls(emulator, "create") == 1 + 3  # the refused batch, then each alone
+    assert odoo_calls(emulator, "search_read") == 2  # one search; Ann's open attendance
+    for _person, employee in people:
+        assert attendances(emulator, employee) == [(odoo_time(0), False)]
+    assert attendances(emulator, ann_employee) == [(odoo_time(30), False)]
+
+
+def test_a_batch_write_refused_by_odoo_is_written_again_one_at_a_time(emulator, connection):
+    ann, ann_employee = linked_person(emulator, "Ann")
+    bob, bob_employee = linked_person(emulator, "Bob")
+    event(ann, "check_in", 0)
+    event(bob, "check_in", 0)
+    push_attendance()
+    emulator.store.create(  # entered by hand in Odoo inside Ann's open attendance
+        "hr.attendance",
+        [{"employee_id": ann_employee, "check_in": odoo_time(20), "check_out": odoo_time(25)}],
+    )
+    event(ann, "check_out", 60)  # same time and mode: one write for both
+    event(bob, "check_out", 60)
+    push_attendance()
+    ann_out, bob_out = OdooOutbox.objects.filter(kind="check_out").order_by("id")
+    assert ann_out.state == OutboxState.FAILED and ann_out.outcome == "conflict"
+    assert bob_out.state == OutboxState.SENT and bob_out.outcome == "checked_out"
+    assert odoo_calls(emulator, "write") == 1 + 2
+    assert odoo_calls(emulator, "read") == 1
+    assert attendances(emulator, bob_employee) == [(odoo_time(0), odoo_time(60))]
+    assert attendances(emulator, ann_employee) == [
+        (odoo_time(0), False),
+        (odoo_time(20), odoo_time(25)),
+    ]
+
+
+def test_lost_answer_on_a_batch_create_is_not_doubled(emulator, connection):
+    people = [linked_person(emulator, name) for name in ("Ann", "Bob", "Cy")]
+    for person, _employee in people:
+        event(person, "check_in", 0)
+    emulator.inject("lose_answer")
+    push_attendance()
+    rows = list(OdooOutbox.objects.order_by("id"))
+    assert [(r.state, r.outcome, r.attempts) for r in rows] == [("pending", "retrying", 1)] * 3
+    for _person, employee in people:
+        assert attendances(emulator, employee) == [(odoo_time(0), False)]  # it did commit
+    push_attendance(clock=later(61))
+    rows = list(OdooOutbox.objects.order_by("id"))
+    assert [(r.state, r.outcome) for r in rows] == [("sent", "matched_existing")] * 3
+    assert odoo_calls(emulator, "create") == 1
+    for _person, employee in people:
+        assert attendances(emulator, employee) == [(odoo_time(0), False)]
+
+
+def test_order_per_person_across_batches(emulator, connection):
+    ann, ann_employee = linked_person(emulator, "Ann")
+    bob, bob_employee = linked_person(emulator, "Bob")
+    cy, cy_employee = linked_person(emulator, "Cy")
+    emulator.down()
+    for kind, minutes in [("check_in", 0), ("check_out", 60), ("check_in", 120)]:
+        event(ann, kind, minutes)
+    event(bob, "check_in", 0)
+    push_attendance()  # the first round fails: every head backs off, nothing else is tried
+    assert OdooOutbox.objects.filter(attempts=1).count() == 2
+    assert OdooOutbox.objects.filter(attempts=0).count() == 2
+    event(ann, "check_out", 180)
+    event(cy, "check_in", 10)
+    event(cy, "check_out", 30)
+    emulator.up()
+    push_attendance(clock=later(120))
+    assert not OdooOutbox.objects.exclude(state=OutboxState.SENT).exists()
+    assert attendances(emulator, ann_employee) == [
+        (odoo_time(0), odoo_time(60)),
+        (odoo_time(120), odoo_time(180)),
+    ]
+    assert attendances(emulator, bob_employee) == [(odoo_time(0), False)]
+    assert attendances(emulator, cy_employee) == [(odoo_time(10), odoo_time(30))]
+    # rounds: Ann+Bob+Cy in (one create), Ann+Cy out (two values), Ann in, Ann out
+    assert odoo_calls(emulator, "create") == 2
+    assert odoo_calls(emulator, "write") == 3
+    pushed = list(
+        OdooOutbox.objects.filter(person=ann).order_by("id").values_list("updated_at", flat=True)
+    )
+    assert pushed == sorted(pushed)
+
+
+def test_check_ins_are_created_in_batches_of_create_batch(emulator, connection, monkeypatch):
+    monkeypatch.setattr(outbox, "CREATE_BATCH", 2)
+    people = [linked_person(emulator, name) for name in ("Ann", "Bob", "Cy")]
+    for person, _employee in people:
+        event(person, "check_in", 0)
+    push_attendance()
+    assert not OdooOutbox.objects.exclude(state=OutboxState.SENT).exists()
+    assert odoo_calls(emulator, "create") == 2  # two check-ins, then the third alone
+    assert odoo_calls(emulator, "search_read") == 2
+
+
+def test_a_fault_on_a_batched_check_out_read_charges_every_row(emulator, connection):
+    people = [linked_person(emulator, name) for name in ("Ann", "Bob")]
+    for person, _employee in people:
+        event(person, "check_in", 0)
+    push_attendance()
+    for person, _employee in people:
+        event(person, "check_out", 60)
+    emulator.inject("http_502", times=2)  # the next read call, and its one retry, fail
+    push_attendance()
+    outs = list(OdooOutbox.objects.filter(kind="check_out").order_by("id"))
+    assert [(r.state, r.outcome, r.attempts) for r in outs] == [("pending", "retrying", 1)] * 2
+    assert odoo_calls(emulator, "write") == 0
+    push_attendance(clock=later(61))
+    assert not OdooOutbox.objects.exclude(state=OutboxState.SENT).exists()
+    for _person, employee in people:
+        assert attendances(emulator, employee) == [(odoo_time(0), odoo_time(60))]
