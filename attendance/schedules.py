@@ -7,11 +7,21 @@ overtime), the toggle punch mode and the default maximum shift.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from attendance.models import DepartmentSchedule, Holiday, PersonSchedule, WorkSchedule
+from attendance.models import (
+    DepartmentSchedule,
+    Holiday,
+    PersonSchedule,
+    ScheduleInterval,
+    WorkSchedule,
+)
 from attendance.timeline import IntervalSpec, ScheduleSpec
 
 
@@ -62,3 +72,44 @@ def effective_spec(person_id: int, department_id: int | None) -> ScheduleSpec:
 def holidays_between(first: date, last: date) -> set[date]:
     """The holiday dates from ``first`` to ``last`` inclusive."""
     return set(Holiday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
+
+
+def schedule_id_expression(
+    person_ref: str = "person_id", department_ref: str = "department_id"
+) -> Any:
+    """SQL for the schedule that applies to a row's person: their own, else their
+    department's (``schedule_for`` as an expression, to fold into a larger query)."""
+    own = PersonSchedule.objects.filter(person_id=OuterRef(person_ref)).values("schedule_id")[:1]
+    shared = DepartmentSchedule.objects.filter(department_id=OuterRef(department_ref)).values(
+        "schedule_id"
+    )[:1]
+    return Coalesce(Subquery(own), Subquery(shared))
+
+
+_SPEC_CACHE_LIMIT = 1024
+_specs: dict[tuple[int, datetime], ScheduleSpec] = {}
+
+
+def cached_spec(schedule_id: int | None, updated_at: datetime | None) -> ScheduleSpec:
+    """The spec of a schedule at the version ``updated_at`` (read in the caller's query),
+    built once per process per version: any change to a schedule or its intervals moves
+    its ``updated_at`` (``touch_schedule``), so a stale spec is never served, in any
+    process."""
+    if schedule_id is None or updated_at is None:
+        return unscheduled_spec()
+    key = (schedule_id, updated_at)
+    spec = _specs.get(key)
+    if spec is None:
+        schedule = WorkSchedule.objects.prefetch_related("intervals").filter(pk=schedule_id).first()
+        if schedule is None:
+            return unscheduled_spec()
+        if len(_specs) >= _SPEC_CACHE_LIMIT:
+            _specs.clear()
+        spec = _specs[key] = spec_of(schedule)
+    return spec
+
+
+def touch_schedule(sender: Any, instance: ScheduleInterval, **_kwargs: Any) -> None:
+    """``post_save``/``post_delete`` of an interval: move its schedule's version, so
+    every process's cached spec of it is rebuilt."""
+    WorkSchedule.objects.filter(pk=instance.schedule_id).update(updated_at=timezone.now())

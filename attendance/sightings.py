@@ -12,19 +12,20 @@ on that track).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts import audit
 from attendance import rules
+from attendance.day_records import recompute_days_at
 from attendance.events import (
     MOVED_REASON,
     close_if_stale,
     create_event,
-    lock_state,
     mark_voided,
     refresh_state,
     settle,
@@ -36,11 +37,31 @@ from attendance.models import (
     PersonAttendanceState,
     SightingDecision,
     SightingOutcome,
+    WorkSchedule,
 )
-from attendance.schedules import effective_spec
+from attendance.schedules import cached_spec, schedule_id_expression
 from attendance.timeline import ScheduleSpec, work_date_for
 from detections.models import Detection, DetectionStatus
 from faces.models import Person
+
+STATE_FIELDS = (
+    "id",
+    "person_id",
+    "is_in",
+    "open_event_id",
+    "last_event_at",
+    "last_counted_sighting_at",
+    "last_seen_at",
+    "last_camera_id",
+    "person__id",
+    "person__active",
+    "person__department_id",
+    "person__employee_code",
+    "person__full_name",
+    "open_event__id",
+    "open_event__kind",
+    "open_event__at",
+)
 
 
 def cooldown() -> timedelta:
@@ -99,20 +120,71 @@ def _note_seen(state: PersonAttendanceState, detection: Detection) -> None:
         state.last_camera_id = detection.camera_id
 
 
+def _lock_for_sighting(detection: Detection) -> PersonAttendanceState | None:
+    """One statement: the person's state row locked, with the person, the open event,
+    which schedule applies (and its version) and any decision already recorded for
+    ``detection``; None when the person has no state row yet."""
+    version = WorkSchedule.objects.filter(pk=OuterRef("spec_schedule_id")).values("updated_at")
+    existing = SightingDecision.objects.filter(detection_id=detection.pk).values("pk")
+    return (
+        PersonAttendanceState.objects.select_for_update(of=("self",))
+        .select_related("person", "open_event")
+        .only(*STATE_FIELDS)
+        .annotate(
+            spec_schedule_id=schedule_id_expression("person_id", "person__department_id"),
+            spec_version=Subquery(version[:1]),
+            existing_decision_id=Subquery(existing[:1]),
+        )
+        .filter(person_id=detection.person_id)
+        .first()
+    )
+
+
+def _lock_or_create(detection: Detection) -> PersonAttendanceState:
+    """``_lock_for_sighting``, creating the state row first for a person's first sighting."""
+    state = _lock_for_sighting(detection)
+    if state is None:
+        Person.objects.only("id").get(pk=detection.person_id)
+        PersonAttendanceState.objects.bulk_create(
+            [PersonAttendanceState(person_id=detection.person_id)], ignore_conflicts=True
+        )
+        state = _lock_for_sighting(detection)
+    if state is None:
+        raise PersonAttendanceState.DoesNotExist(detection.person_id)
+    return state
+
+
+def _apply_event(state: PersonAttendanceState, event: AttendanceEvent) -> None:
+    """The state after ``event``, which is now the person's latest active event (the rules
+    only make events later than every other), without reading it back."""
+    state.is_in = event.kind == EventKind.CHECK_IN
+    state.open_event = event if state.is_in else None
+    state.last_event_at = event.at
+
+
+def _settle_new_event(
+    person: Person, event: AttendanceEvent, open_check_in: datetime | None, spec: ScheduleSpec
+) -> None:
+    """Recompute the days a new latest event changes: its own work date, and the date of
+    the check-in it closes (``open_check_in``). A check-in after a check-out changes no
+    earlier date: those dates only hold pairs that start before it."""
+    instants = [event.at] if open_check_in is None else [event.at, open_check_in]
+    recompute_days_at(person, instants, spec=spec)
+
+
 def record_sighting(detection: Detection) -> SightingDecision:
     """Decide what ``detection`` does for its person's attendance, carry it out and
     record the decision. Idempotent per detection."""
     if detection.status != DetectionStatus.RECOGNIZED or detection.person_id is None:
         return _unrecognized(detection)
     with transaction.atomic():
-        person = Person.objects.only("id", "active", "department_id").get(pk=detection.person_id)
-        state = lock_state(person.pk)
-        existing = SightingDecision.objects.filter(detection=detection).first()
-        if existing is not None:
-            return existing
+        state = _lock_or_create(detection)
+        if state.existing_decision_id is not None:
+            return SightingDecision.objects.get(pk=state.existing_decision_id)
+        person = state.person
         at = detection.captured_at
-        spec = effective_spec(person.pk, person.department_id)
-        close_if_stale(state, person, spec, at)
+        spec = cached_spec(state.spec_schedule_id, state.spec_version)
+        auto_closed = close_if_stale(state, person, spec, at) is not None
         camera = detection.camera if detection.camera_id else None
         direction = camera.direction if camera is not None else None
         sighting = rules.Sighting(
@@ -123,12 +195,12 @@ def record_sighting(detection: Detection) -> SightingDecision:
             max_shift=timedelta(minutes=spec.max_shift_minutes),
         )
         decision = rules.decide(_rules_state(person, state, spec, direction), sighting, cooldown())
-        changed: list[AttendanceEvent] = []
-        context = audit.AuditContext()
+        open_check_in = state.last_event_at if state.is_in else None
+        dirty = {"last_seen_at", "last_camera"}
+        moved = None
         if decision.void_event_id is not None:
             moved = AttendanceEvent.objects.get(pk=decision.void_event_id)
-            mark_voided(moved, MOVED_REASON, None, context, timezone.now())
-            changed.append(moved)
+            mark_voided(moved, MOVED_REASON, None, audit.AuditContext(), timezone.now())
         event = None
         if decision.create is not None:
             event = create_event(
@@ -136,17 +208,25 @@ def record_sighting(detection: Detection) -> SightingDecision:
                 decision.create,
                 at,
                 EventSource.CAMERA,
-                context,
+                audit.AuditContext(),
                 camera=camera,
                 detection=detection,
             )
-            changed.append(event)
             state.last_counted_sighting_at = at
+            _apply_event(state, event)
+            dirty |= {"last_counted_sighting_at", "is_in", "open_event", "last_event_at"}
+        elif moved is not None:
+            refresh_state(state)
+            dirty |= {"is_in", "open_event", "last_event_at"}
         _note_seen(state, detection)
-        refresh_state(state)
-        state.save()
-        if changed:
-            settle(person, changed, spec=spec)
+        if auto_closed:
+            state.save()
+        else:
+            state.save(update_fields=sorted(dirty))
+        if moved is not None:
+            settle(person, [moved, *([event] if event else [])], spec=spec)
+        elif event is not None:
+            _settle_new_event(person, event, open_check_in, spec)
         return SightingDecision.objects.create(
             detection=detection,
             person=person,
