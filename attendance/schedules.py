@@ -11,8 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from attendance.models import (
@@ -72,18 +70,6 @@ def effective_spec(person_id: int, department_id: int | None) -> ScheduleSpec:
 def holidays_between(first: date, last: date) -> set[date]:
     """The holiday dates from ``first`` to ``last`` inclusive."""
     return set(Holiday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
-
-
-def schedule_id_expression(
-    person_ref: str = "person_id", department_ref: str = "department_id"
-) -> Any:
-    """SQL for the schedule that applies to a row's person: their own, else their
-    department's (``schedule_for`` as an expression, to fold into a larger query)."""
-    own = PersonSchedule.objects.filter(person_id=OuterRef(person_ref)).values("schedule_id")[:1]
-    shared = DepartmentSchedule.objects.filter(department_id=OuterRef(department_ref)).values(
-        "schedule_id"
-    )[:1]
-    return Coalesce(Subquery(own), Subquery(shared))
 
 
 _SPEC_CACHE_LIMIT = 1024

@@ -12,11 +12,12 @@ on that track).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts import audit
@@ -32,36 +33,71 @@ from attendance.events import (
 )
 from attendance.models import (
     AttendanceEvent,
+    DepartmentSchedule,
     EventKind,
     EventSource,
     PersonAttendanceState,
+    PersonSchedule,
     SightingDecision,
     SightingOutcome,
     WorkSchedule,
 )
-from attendance.schedules import cached_spec, schedule_id_expression
+from attendance.schedules import cached_spec
 from attendance.timeline import ScheduleSpec, work_date_for
 from detections.models import Detection, DetectionStatus
 from faces.models import Person
 
-STATE_FIELDS = (
-    "id",
-    "person_id",
-    "is_in",
-    "open_event_id",
-    "last_event_at",
-    "last_counted_sighting_at",
-    "last_seen_at",
-    "last_camera_id",
-    "person__id",
-    "person__active",
-    "person__department_id",
-    "person__employee_code",
-    "person__full_name",
-    "open_event__id",
-    "open_event__kind",
-    "open_event__at",
+
+def _columns(model: type[models.Model], names: set[str]) -> list[str]:
+    """``names`` in the model's field order, as ``Model.from_db`` expects them."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname in names]
+
+
+STATE_COLUMNS = _columns(
+    PersonAttendanceState,
+    {
+        "id",
+        "person_id",
+        "is_in",
+        "open_event_id",
+        "last_event_at",
+        "last_counted_sighting_at",
+        "last_seen_at",
+        "last_camera_id",
+    },
 )
+PERSON_COLUMNS = _columns(Person, {"id", "active", "department_id", "employee_code", "full_name"})
+OPEN_EVENT_COLUMNS = _columns(AttendanceEvent, {"id", "kind", "at"})
+
+
+@cache
+def _lock_sql() -> str:
+    """The one statement of ``_lock_for_sighting``, written out once per process: the ORM
+    spent longer compiling its three subqueries than PostgreSQL spent running them. Only
+    table names are interpolated; the values are parameters."""
+    state = PersonAttendanceState._meta.db_table
+    person = Person._meta.db_table
+    event = AttendanceEvent._meta.db_table
+    schedule_id = (
+        f"COALESCE((SELECT schedule_id FROM {PersonSchedule._meta.db_table}"  # noqa: S608
+        " WHERE person_id = s.person_id),"
+        f" (SELECT schedule_id FROM {DepartmentSchedule._meta.db_table}"
+        " WHERE department_id = p.department_id))"
+    )
+    columns = [
+        *(f"s.{name}" for name in STATE_COLUMNS),
+        *(f"p.{name}" for name in PERSON_COLUMNS),
+        *(f"e.{name}" for name in OPEN_EVENT_COLUMNS),
+        schedule_id,
+        f"(SELECT updated_at FROM {WorkSchedule._meta.db_table} WHERE id = {schedule_id})",  # noqa: S608
+        f"(SELECT id FROM {SightingDecision._meta.db_table} WHERE detection_id = %s)",  # noqa: S608
+    ]
+    return (
+        f"SELECT {', '.join(columns)} FROM {state} s"  # noqa: S608
+        f" JOIN {person} p ON p.id = s.person_id"
+        f" LEFT JOIN {event} e ON e.id = s.open_event_id"
+        " WHERE s.person_id = %s FOR UPDATE OF s"
+    )
 
 
 def cooldown() -> timedelta:
@@ -120,38 +156,52 @@ def _note_seen(state: PersonAttendanceState, detection: Detection) -> None:
         state.last_camera_id = detection.camera_id
 
 
-def _lock_for_sighting(detection: Detection) -> PersonAttendanceState | None:
+@dataclass(frozen=True)
+class LockedState:
+    """What ``_lock_for_sighting`` read: the state (with its person and open event),
+    the schedule that applies at its version, and any decision already recorded."""
+
+    state: PersonAttendanceState
+    schedule_id: int | None
+    schedule_version: datetime | None
+    existing_decision_id: int | None
+
+
+def _lock_for_sighting(detection: Detection) -> LockedState | None:
     """One statement: the person's state row locked, with the person, the open event,
     which schedule applies (and its version) and any decision already recorded for
     ``detection``; None when the person has no state row yet."""
-    version = WorkSchedule.objects.filter(pk=OuterRef("spec_schedule_id")).values("updated_at")
-    existing = SightingDecision.objects.filter(detection_id=detection.pk).values("pk")
-    return (
-        PersonAttendanceState.objects.select_for_update(of=("self",))
-        .select_related("person", "open_event")
-        .only(*STATE_FIELDS)
-        .annotate(
-            spec_schedule_id=schedule_id_expression("person_id", "person__department_id"),
-            spec_version=Subquery(version[:1]),
-            existing_decision_id=Subquery(existing[:1]),
-        )
-        .filter(person_id=detection.person_id)
-        .first()
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(), [detection.pk, detection.person_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    db = connection.alias
+    split = (len(STATE_COLUMNS), len(STATE_COLUMNS) + len(PERSON_COLUMNS))
+    state = PersonAttendanceState.from_db(db, STATE_COLUMNS, row[: split[0]])
+    state.person = Person.from_db(db, PERSON_COLUMNS, row[split[0] : split[1]])
+    open_event = row[split[1] : split[1] + len(OPEN_EVENT_COLUMNS)]
+    state.open_event = (
+        AttendanceEvent.from_db(db, OPEN_EVENT_COLUMNS, open_event)
+        if open_event[0] is not None
+        else None
     )
+    schedule_id, version, existing = row[-3:]
+    return LockedState(state, schedule_id, version, existing)
 
 
-def _lock_or_create(detection: Detection) -> PersonAttendanceState:
+def _lock_or_create(detection: Detection) -> LockedState:
     """``_lock_for_sighting``, creating the state row first for a person's first sighting."""
-    state = _lock_for_sighting(detection)
-    if state is None:
+    locked = _lock_for_sighting(detection)
+    if locked is None:
         Person.objects.only("id").get(pk=detection.person_id)
         PersonAttendanceState.objects.bulk_create(
             [PersonAttendanceState(person_id=detection.person_id)], ignore_conflicts=True
         )
-        state = _lock_for_sighting(detection)
-    if state is None:
+        locked = _lock_for_sighting(detection)
+    if locked is None:
         raise PersonAttendanceState.DoesNotExist(detection.person_id)
-    return state
+    return locked
 
 
 def _apply_event(state: PersonAttendanceState, event: AttendanceEvent) -> None:
@@ -178,12 +228,13 @@ def record_sighting(detection: Detection) -> SightingDecision:
     if detection.status != DetectionStatus.RECOGNIZED or detection.person_id is None:
         return _unrecognized(detection)
     with transaction.atomic():
-        state = _lock_or_create(detection)
-        if state.existing_decision_id is not None:
-            return SightingDecision.objects.get(pk=state.existing_decision_id)
+        locked = _lock_or_create(detection)
+        if locked.existing_decision_id is not None:
+            return SightingDecision.objects.get(pk=locked.existing_decision_id)
+        state = locked.state
         person = state.person
         at = detection.captured_at
-        spec = cached_spec(state.spec_schedule_id, state.spec_version)
+        spec = cached_spec(locked.schedule_id, locked.schedule_version)
         auto_closed = close_if_stale(state, person, spec, at) is not None
         camera = detection.camera if detection.camera_id else None
         direction = camera.direction if camera is not None else None
