@@ -8,6 +8,12 @@ saying what it did or why it did nothing.
 
 The sighting's instant is the detection's ``captured_at`` (when the face was first seen
 on that track).
+
+It runs once per recognised face, so it is kept to few round trips (BENCHMARKS.md,
+"Attendance rules throughput"): one statement locks the state and reads the person, the
+open event, the schedule's id and version and any earlier decision; the schedule's spec
+is cached per version; the new state follows from the event just made (the rules only
+make events later than every other) instead of being read back.
 """
 
 from __future__ import annotations
