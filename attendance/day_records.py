@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from attendance.days import DayNumbers, compute_day
@@ -18,6 +18,7 @@ from attendance.models import (
     AttendanceDay,
     AttendanceEvent,
     DepartmentSchedule,
+    Holiday,
     PersonSchedule,
     WorkSchedule,
 )
@@ -28,16 +29,29 @@ from faces.models import Person
 EVENT_FIELDS = ("id", "kind", "at", "voided_at")
 
 
+def _day_inputs(
+    person_id: int, spec: ScheduleSpec, work_date: date
+) -> tuple[list[AttendanceEvent], bool | None]:
+    """The date's events (see ``events_for_day``) in one statement, each row also saying
+    whether the date is a holiday; that flag is None when no row came back to carry it."""
+    start, end = event_window(spec, work_date)
+    holiday = Exists(Holiday.objects.filter(date=work_date))
+    active = (
+        AttendanceEvent.objects.active()
+        .filter(person_id=person_id)
+        .only(*EVENT_FIELDS)
+        .annotate(is_holiday=holiday)
+    )
+    window = active.filter(at__gte=start, at__lt=end)
+    following = active.filter(at__gte=end).order_by("at", "id")[:1]
+    events = sorted(window.order_by().union(following, all=True), key=lambda e: (e.at, e.pk))
+    return events, (events[0].is_holiday if events else None)
+
+
 def events_for_day(person_id: int, spec: ScheduleSpec, work_date: date) -> list[AttendanceEvent]:
     """The person's active events that can form the date's pairs: those in the date's
     window, plus the first one after it (the check-out of a pair that runs past it)."""
-    start, end = event_window(spec, work_date)
-    active = AttendanceEvent.objects.active().filter(person_id=person_id).only(*EVENT_FIELDS)
-    events = list(active.filter(at__gte=start, at__lt=end).order_by("at", "id"))
-    following = active.filter(at__gte=end).order_by("at", "id").first()
-    if following is not None:
-        events.append(following)
-    return events
+    return _day_inputs(person_id, spec, work_date)[0]
 
 
 def _defaults(numbers: DayNumbers, spec: ScheduleSpec) -> dict[str, object]:
@@ -62,21 +76,23 @@ def recompute_day(
     spec: ScheduleSpec | None = None,
     now: datetime | None = None,
 ) -> AttendanceDay | None:
-    """Write the person's row for ``work_date`` from the events alone (or remove it when
-    the day has nothing to record yet) and return it."""
+    """Write the person's row for ``work_date`` from the events alone, in one upsert (or
+    remove it when the day has nothing to record yet) and return it."""
     spec = spec or effective_spec(person.pk, person.department_id)
-    numbers = compute_day(
-        events_for_day(person.pk, spec, work_date),
-        spec,
-        work_date,
-        holidays_between(work_date, work_date),
-        now or timezone.now(),
-    )
+    events, holiday = _day_inputs(person.pk, spec, work_date)
+    if holiday is None:
+        holiday = bool(holidays_between(work_date, work_date))
+    holidays = {work_date} if holiday else set()
+    numbers = compute_day(events, spec, work_date, holidays, now or timezone.now())
     if numbers is None:
         AttendanceDay.objects.filter(person_id=person.pk, work_date=work_date).delete()
         return None
-    day, _ = AttendanceDay.objects.update_or_create(
-        person_id=person.pk, work_date=work_date, defaults=_defaults(numbers, spec)
+    fields = _defaults(numbers, spec)
+    (day,) = AttendanceDay.objects.bulk_create(
+        [AttendanceDay(person_id=person.pk, work_date=work_date, **fields)],
+        update_conflicts=True,
+        unique_fields=["person", "work_date"],
+        update_fields=[*fields, "updated_at"],
     )
     return day
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
+
 from attendance import live, signals
+from attendance.models import ScheduleInterval
+from attendance.schedules import touch_schedule
 from detections.models import Detection
 from detections.signals import detection_recognized
 
@@ -32,3 +36,5 @@ def connect() -> None:
     """Connect the receivers (called from ``AttendanceConfig.ready``)."""
     detection_recognized.connect(on_detection_recognized, dispatch_uid="attendance-sighting")
     signals.event_created.connect(live.announce_created, dispatch_uid="attendance-live-created")
+    for signal in (post_save, post_delete):
+        signal.connect(touch_schedule, sender=ScheduleInterval, dispatch_uid="attendance-touch")

@@ -7,11 +7,19 @@ overtime), the toggle punch mode and the default maximum shift.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
-from attendance.models import DepartmentSchedule, Holiday, PersonSchedule, WorkSchedule
+from attendance.models import (
+    DepartmentSchedule,
+    Holiday,
+    PersonSchedule,
+    ScheduleInterval,
+    WorkSchedule,
+)
 from attendance.timeline import IntervalSpec, ScheduleSpec
 
 
@@ -62,3 +70,32 @@ def effective_spec(person_id: int, department_id: int | None) -> ScheduleSpec:
 def holidays_between(first: date, last: date) -> set[date]:
     """The holiday dates from ``first`` to ``last`` inclusive."""
     return set(Holiday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
+
+
+_SPEC_CACHE_LIMIT = 1024
+_specs: dict[tuple[int, datetime], ScheduleSpec] = {}
+
+
+def cached_spec(schedule_id: int | None, updated_at: datetime | None) -> ScheduleSpec:
+    """The spec of a schedule at the version ``updated_at`` (read in the caller's query),
+    built once per process per version: any change to a schedule or its intervals moves
+    its ``updated_at`` (``touch_schedule``), so a stale spec is never served, in any
+    process."""
+    if schedule_id is None or updated_at is None:
+        return unscheduled_spec()
+    key = (schedule_id, updated_at)
+    spec = _specs.get(key)
+    if spec is None:
+        schedule = WorkSchedule.objects.prefetch_related("intervals").filter(pk=schedule_id).first()
+        if schedule is None:
+            return unscheduled_spec()
+        if len(_specs) >= _SPEC_CACHE_LIMIT:
+            _specs.clear()
+        spec = _specs[key] = spec_of(schedule)
+    return spec
+
+
+def touch_schedule(sender: Any, instance: ScheduleInterval, **_kwargs: Any) -> None:
+    """``post_save``/``post_delete`` of an interval: move its schedule's version, so
+    every process's cached spec of it is rebuilt."""
+    WorkSchedule.objects.filter(pk=instance.schedule_id).update(updated_at=timezone.now())

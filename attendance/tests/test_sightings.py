@@ -244,3 +244,31 @@ def test_concurrent_sightings_of_one_person_make_exactly_one_event(entry_cam, bo
     assert AttendanceEvent.objects.filter(person=person).count() == 1
     assert SightingDecision.objects.filter(person=person).count() == len(detections)
     assert PersonAttendanceState.objects.get(person=person).is_in
+
+
+def test_a_schedule_change_reaches_the_next_sighting(person, entry_cam, exit_cam):
+    schedule = make_schedule(intervals=[(0, time(9), time(17))])
+    assign(person, schedule)
+    see(person, entry_cam, T0)
+    see(person, exit_cam, T0 + timedelta(hours=8))
+    assert AttendanceDay.objects.get(person=person).scheduled_minutes == 480
+    interval = schedule.intervals.get()
+    interval.end = time(13)
+    interval.save()
+    see(person, entry_cam, T0 + timedelta(hours=9))
+    assert AttendanceDay.objects.get(person=person).scheduled_minutes == 240
+    other = make_schedule("Other", intervals=[(0, time(8), time(10))])
+    assign(person, other)
+    see(person, exit_cam, T0 + timedelta(hours=10))
+    assert AttendanceDay.objects.get(person=person).scheduled_minutes == 120
+
+
+def test_a_holiday_with_attendance_has_no_scheduled_time(person, entry_cam, exit_cam):
+    from attendance.models import Holiday
+
+    assign(person, make_schedule(intervals=[(0, time(9), time(17))]))
+    Holiday.objects.create(date=date(2026, 1, 5), name="Bench day")
+    see(person, entry_cam, T0)
+    see(person, exit_cam, T0 + timedelta(hours=8))
+    day = AttendanceDay.objects.get(person=person)
+    assert (day.scheduled_minutes, day.overtime_minutes) == (0, 480)
