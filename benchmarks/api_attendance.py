@@ -62,6 +62,7 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks.api_live import (  # noqa: E402
     HOST,
     bench_env,
+    cpu_model,
     daphne_process,
     ensure_database,
     fmt,
@@ -607,12 +608,7 @@ def machine_notes() -> list[str]:
     """The machine and versions, so results can be compared."""
     from django.db import connection
 
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0].split()[0]

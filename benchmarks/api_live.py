@@ -655,16 +655,20 @@ def verdicts(front: dict[str, Samples]) -> list[str]:
     return lines
 
 
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo``, for the results' machine notes."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
 def machine_notes() -> list[str]:
     """The machine and versions, so results can be compared."""
     from django.db import connection
 
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
