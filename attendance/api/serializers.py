@@ -38,7 +38,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value: Any) -> Any:
         """Refuse a time without an offset (400), then parse as DRF does."""
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well formed, impossible (12:99): DRF's own error below
+                parsed = None
             if parsed is not None and timezone.is_naive(parsed):
                 raise serializers.ValidationError(
                     "The time must carry a UTC offset (e.g. 2026-01-05T08:00:00Z).",

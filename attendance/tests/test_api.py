@@ -215,6 +215,9 @@ def test_manual_event_and_pair_are_created_with_the_trace(hr, hr_manager, person
         ({"kind": "check_in", "at": (T0 + timedelta(hours=2)).isoformat()}, 409, "event_overlaps"),
         ({"kind": "lunch", "at": T0.isoformat()}, 400, "validation_error"),
         ({"kind": "check_in", "at": "2026-01-05T08:00:00"}, 400, "validation_error"),
+        # Well formed but impossible (found by the fuzzer: it was a 500).
+        ({"kind": "check_in", "at": "2024-01-01T12:99:00Z"}, 400, "validation_error"),
+        ({"check_in": T0.isoformat(), "check_out": "2024-01-01T12:99:00Z"}, 400, None),
         ({"kind": "check_in"}, 400, "validation_error"),
         ({"kind": "check_in", "at": T0.isoformat(), "check_in": T0.isoformat()}, 400, None),
         ({"kind": "check_in", "at": T0.isoformat(), "reason": ""}, 400, "validation_error"),
