@@ -25,8 +25,7 @@ RUN pip install -r requirements/prod.txt \
 COPY . .
 RUN useradd --system --uid 10001 --home-dir /app presence \
     && mkdir -p /app/var /app/media /app/staticfiles \
-    && SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
-       python manage.py collectstatic --noinput --verbosity 0 \
+    && python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R presence:presence /app/var /app/media /app/staticfiles
 USER presence
 

@@ -6,7 +6,10 @@ production gives the key (``SECRET_KEY`` or ``SECRET_KEY_FILE``), and only the e
 run (``make run``, which sets ``PRESENCE_EMBEDDED=1``) may make one itself. It does so
 once, at random, and keeps it under ``var/`` beside the initial admin password, so
 restarts keep tokens and encrypted credentials valid. Any other start without a key is
-refused with a message that says what to do.
+refused with a message that says what to do, except the commands that only read the
+code (``KEYLESS_COMMANDS``: writing migrations, collecting static files, the OpenAPI
+schema): they sign and encrypt nothing, so they get a throwaway random key that no other
+process ever sees.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ MIN_LENGTH = 50
 MIN_UNIQUE_CHARACTERS = 5
 KEY_FILE_NAME = "secret-key"
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "django-insecure")
+KEYLESS_COMMANDS = frozenset({"makemigrations", "collectstatic", "spectacular"})
 
 MISSING_MESSAGE = (
     "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE) to a random string of at "
@@ -34,14 +38,26 @@ MISSING_MESSAGE = (
 )
 
 
-def resolve_secret_key(given: str, *, embedded: bool, var_dir: Path) -> str:
-    """The key to use: the one given, or the embedded run's own; never a default."""
+def resolve_secret_key(
+    given: str, *, embedded: bool, var_dir: Path, argv: list[str] | None = None
+) -> str:
+    """The key to use: the one given, the embedded run's own, or a throwaway one for a
+    keyless command (``argv`` is the process's); never a default."""
     if given:
         check_strength(given)
         return given
     if embedded:
         return embedded_secret_key(var_dir)
+    if keyless_command(argv or []):
+        return secrets.token_urlsafe(64)
     raise ImproperlyConfigured(MISSING_MESSAGE.format(min_length=MIN_LENGTH))
+
+
+def keyless_command(argv: list[str]) -> bool:
+    """Whether ``argv`` runs ``manage.py`` (or ``django-admin``) with a keyless command."""
+    if len(argv) < 2 or Path(argv[0]).name not in ("manage.py", "django-admin"):
+        return False
+    return argv[1] in KEYLESS_COMMANDS
 
 
 def check_strength(key: str) -> None:

@@ -8,6 +8,7 @@ The README lists every variable.
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -26,7 +27,9 @@ VAR_DIR = Path(env_str("PRESENCE_VAR_DIR", str(BASE_DIR / "var")))
 # No default key (config.secret_key): production gives one, and only the embedded run
 # (`make run` sets PRESENCE_EMBEDDED=1) makes its own under var/. DEBUG is off unless asked.
 EMBEDDED = env_bool("PRESENCE_EMBEDDED", False)
-SECRET_KEY = resolve_secret_key(env_str("SECRET_KEY"), embedded=EMBEDDED, var_dir=VAR_DIR)
+SECRET_KEY = resolve_secret_key(
+    env_str("SECRET_KEY"), embedded=EMBEDDED, var_dir=VAR_DIR, argv=sys.argv
+)
 DEBUG = env_bool("DEBUG", False)
 # Fernet keys for credentials at rest, newest first; derived from SECRET_KEY when empty.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
