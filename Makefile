@@ -8,13 +8,13 @@ PORT ?= 8000
 BASE_STAMP := $(VENV)/.installed-base
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test fuzz lint format check-migrations check-deploy install install-dev system-packages-run system-packages-test env clean
+.PHONY: run test fuzz lint format check-migrations check-deploy install install-dev freeze system-packages-run system-packages-test env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(BASE_STAMP): $(BIN)/python requirements/base.txt requirements/prod.txt requirements/nodeps.txt
+$(BASE_STAMP): $(BIN)/python requirements/base.txt requirements/constraints.txt requirements/prod.txt requirements/nodeps.txt
 	$(BIN)/pip install --quiet -r requirements/prod.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements/nodeps.txt
 	touch $@
@@ -26,6 +26,11 @@ $(DEV_STAMP): $(BASE_STAMP) requirements/dev.txt
 install: $(BASE_STAMP)
 
 install-dev: $(DEV_STAMP)
+
+## Rewrite requirements/constraints.txt from the dev environment (after changing a pin).
+freeze: $(DEV_STAMP)
+	{ sed -n '/^#/p' requirements/constraints.txt; $(BIN)/pip freeze --exclude-editable; } > requirements/constraints.txt.new
+	mv requirements/constraints.txt.new requirements/constraints.txt
 
 ## Debian packages beyond Python: installed when root with apt-get, else the exact command.
 system-packages-run:
