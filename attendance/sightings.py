@@ -80,7 +80,9 @@ OPEN_EVENT_COLUMNS = _columns(AttendanceEvent, {"id", "kind", "at"})
 def _lock_sql() -> str:
     """The one statement of ``_lock_for_sighting``, written out once per process: the ORM
     spent longer compiling its three subqueries than PostgreSQL spent running them. Only
-    table names are interpolated; the values are parameters."""
+    table names are interpolated; the values are parameters. SQLite (the embedded run)
+    has no row locks and no ``FOR UPDATE``: each transaction begins IMMEDIATE (settings),
+    which takes the database's write lock and so serialises sightings just as well."""
     state = PersonAttendanceState._meta.db_table
     person = Person._meta.db_table
     event = AttendanceEvent._meta.db_table
@@ -98,11 +100,12 @@ def _lock_sql() -> str:
         f"(SELECT updated_at FROM {WorkSchedule._meta.db_table} WHERE id = {schedule_id})",  # noqa: S608
         f"(SELECT id FROM {SightingDecision._meta.db_table} WHERE detection_id = %s)",  # noqa: S608
     ]
+    lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {', '.join(columns)} FROM {state} s"  # noqa: S608
         f" JOIN {person} p ON p.id = s.person_id"
         f" LEFT JOIN {event} e ON e.id = s.open_event_id"
-        " WHERE s.person_id = %s FOR UPDATE OF s"
+        f" WHERE s.person_id = %s{lock}"
     )
 
 
@@ -162,6 +165,35 @@ def _note_seen(state: PersonAttendanceState, detection: Detection) -> None:
         state.last_camera_id = detection.camera_id
 
 
+@cache
+def _row_converters() -> tuple[tuple, ...]:
+    """Per column of ``_lock_sql``'s row, the backend's and the field's converters, which
+    a raw cursor skips: SQLite returns naive datetimes and integer booleans, which the ORM
+    turns into aware datetimes and ``bool`` (PostgreSQL needs none of them)."""
+    fields = [
+        *(PersonAttendanceState._meta.get_field(name) for name in STATE_COLUMNS),
+        *(Person._meta.get_field(name) for name in PERSON_COLUMNS),
+        *(AttendanceEvent._meta.get_field(name) for name in OPEN_EVENT_COLUMNS),
+        WorkSchedule._meta.pk,
+        WorkSchedule._meta.get_field("updated_at"),
+        SightingDecision._meta.pk,
+    ]
+    converters = []
+    for field in fields:
+        column = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        converters.append((column, tuple(found)))
+    return tuple(converters)
+
+
+def _converted(row: tuple) -> list:
+    values = list(row)
+    for index, (column, converters) in enumerate(_row_converters()):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return values
+
+
 @dataclass(frozen=True)
 class LockedState:
     """What ``_lock_for_sighting`` read: the state (with its person and open event),
@@ -182,6 +214,7 @@ def _lock_for_sighting(detection: Detection) -> LockedState | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    row = _converted(row)
     db = connection.alias
     split = (len(STATE_COLUMNS), len(STATE_COLUMNS) + len(PERSON_COLUMNS))
     state = PersonAttendanceState.from_db(db, STATE_COLUMNS, row[: split[0]])
