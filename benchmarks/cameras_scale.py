@@ -285,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         video = door_video(workdir, scenario.size, args.fps)
         servers = start_servers(video, max(scenario.counts))
         try:
+            # Unmeasured: the face engine's first frames at a new size are slow (onnxruntime
+            # sets up for the new input shape), which would land on the first decoder's run.
+            run(args.decoders.split(",")[0], [servers[0].url], 5, args.analysis_fps, 30)
             for count in scenario.counts:
                 urls = [server.url for server in servers[:count]]
                 for decoder in args.decoders.split(","):
