@@ -250,9 +250,7 @@ def close(key: uuid.UUID | str) -> bool:
     (as ``sign_out`` does for ``POST /auth/logout``). True if a live session was ended."""
     with transaction.atomic():
         session = (
-            UserSession.objects.select_for_update()
-            .filter(key=key, revoked_at__isnull=True)
-            .first()
+            UserSession.objects.select_for_update().filter(key=key, revoked_at__isnull=True).first()
         )
         if session is None:
             return False
