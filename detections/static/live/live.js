@@ -107,17 +107,23 @@
     if (old) URL.revokeObjectURL(old);
   }
 
-  function notice(message) {
+  let noticeFrom = null;
+
+  function notice(what, message) {
     const box = $("notice");
-    box.textContent = message || "";
+    noticeFrom = message ? what : null;
+    box.textContent = message ? `${what}: ${message}` : "";
     box.hidden = !message;
   }
 
+  /* Runs ``work``; a failure is shown on the page (not thrown, not logged: the desk sees
+   * it) until the same work next succeeds. */
   async function guarded(what, work) {
     try {
       await work();
+      if (noticeFrom === what) notice(what, "");
     } catch (error) {
-      if (error.message !== "signed out") notice(`${what}: ${error.message}`);
+      if (error.message !== "signed out") notice(what, error.message);
     }
   }
 
@@ -248,7 +254,6 @@
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ person: Number(select.value), enroll: enroll.checked }),
         });
-        notice("");
         await refreshUnknown();
       }).finally(() => { button.disabled = false; });
     });
@@ -318,6 +323,7 @@
   /* --- The WebSocket ---------------------------------------------------------------- */
 
   let failures = 0;
+  let reconnecting = false;
 
   function connectionState(state, text) {
     const badge = $("connection");
@@ -364,6 +370,8 @@
       failures = 0;
       connectionState("live", "Live");
       guarded("Detections", backfillDetections);
+      if (reconnecting) refreshAll(); // what changed while the page was cut off
+      reconnecting = true;
     });
     socket.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
@@ -390,11 +398,19 @@
     window.setInterval(() => guarded(what, work), ms);
   }
 
+  async function refreshPeopleAndUnknown() {
+    await loadPeople();
+    await refreshUnknown();
+  }
+
+  function refreshAll() {
+    guarded("Cameras", refreshCameras);
+    guarded("Attendance", refreshAttendance);
+    guarded("Unknown faces", refreshPeopleAndUnknown);
+  }
+
   connect();
   every(CAMERAS_EVERY_MS, "Cameras", refreshCameras);
   every(ATTENDANCE_EVERY_MS, "Attendance", refreshAttendance);
-  every(UNKNOWN_EVERY_MS, "Unknown faces", async () => {
-    await loadPeople();
-    await refreshUnknown();
-  });
+  every(UNKNOWN_EVERY_MS, "Unknown faces", refreshPeopleAndUnknown);
 })();
