@@ -4,8 +4,8 @@ The live page (``/live/``, ``detections.live_page``) is plain JavaScript served 
 user signed in to the admin with Django's session cookie, but the API and the WebSocket
 take only bearer tokens. Teaching the API cookies would make every endpoint a cross-site
 request forgery target; instead the page asks for a short-lived access token with a POST
-that carries the CSRF token (same origin only), and uses it as any client does, so the
-API's role policy and audit apply to the page unchanged.
+that carries the CSRF token (same origin only: ``accounts.browser_views``), and uses it
+as any client does, so the API's role policy and audit apply to the page unchanged.
 
 Each Django session gets one ``UserSession`` (a "device" in ``GET /auth/sessions``),
 whose key the Django session keeps, and every token minted for the page names it:

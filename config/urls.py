@@ -6,9 +6,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.admin_login import admin_login
+from accounts.browser_views import browser_token
 from config.api import health
 from config.api.views import api_not_found
-from detections.live_page import live_page, live_token
+from detections.live_page import live_page
 
 api_v1 = [
     path("health/live", health.LiveView.as_view(), name="health-live"),
@@ -29,7 +30,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("live/", live_page, name="live"),
-    path("live/token", live_token, name="live-token"),
+    path("live/token", browser_token, name="live-token"),
     path("api/v1/", include(api_v1)),
 ]
 

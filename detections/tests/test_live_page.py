@@ -1,6 +1,6 @@
 """The live page and the token it mints from the admin's session (``detections.live_page``,
-``accounts.browser_sessions``): who may open it, and that its tokens are an ordinary
-client's, bound to the admin's session."""
+``accounts.browser_views``, ``accounts.browser_sessions``): who may open it, and that its
+tokens are an ordinary client's, bound to the admin's session."""
 
 from __future__ import annotations
 
