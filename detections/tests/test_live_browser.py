@@ -23,16 +23,20 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, connections
+from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
 from accounts.roles import Role
 from cameras.models import Camera, CameraStatus
+from cameras.signals import camera_status_changed
+from cameras.snapshots import encode_snapshot, store_snapshot
 from config.testing import LOOPBACK, RedisServer, free_port, port_open, wait_until
 from conftest import PERSONA_PASSWORD, make_user
 from detections import recording
 from detections.models import UnknownFace
 from detections.testing import track_event
 from faces.models import Person
+from faces.sample_images import astronaut
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -120,8 +124,16 @@ def media_storage(settings, shared_media) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def channel_layer(settings, redis_server) -> None:
-    """This process broadcasts on the Redis daphne listens to."""
+def shared_redis(settings, redis_server) -> None:
+    """This process broadcasts on the Redis daphne listens to, and caches (the live
+    detections, camera snapshots) where daphne reads."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": redis_server.url(0),
+            "KEY_PREFIX": "presence",
+        }
+    }
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -233,11 +245,32 @@ def setup_desk() -> tuple[Camera, Person]:
     return camera, person
 
 
+def camera_sends_frames(camera: Camera) -> None:
+    """What the camera supervisor does for a running camera: its status and the newest
+    frame in the cache."""
+    Camera.objects.filter(pk=camera.pk).update(
+        status=CameraStatus.ONLINE, last_frame_at=timezone.now(), fps=4.5
+    )
+    store_snapshot(camera.pk, encode_snapshot(astronaut()))
+
+
+def camera_goes_offline(camera: Camera) -> None:
+    camera.status = CameraStatus.OFFLINE
+    camera.save(update_fields=["status"])
+    camera_status_changed.send(Camera, camera=camera)
+
+
 def test_detections_appear_live_and_an_unknown_face_is_labelled(server, page):
     page, console = page
     camera, person = in_thread(setup_desk)
+    in_thread(camera_sends_frames, camera)
     sign_in(page, server, "desk@example.com")
-    expect(page.locator("#cameras [data-camera-id]")).to_contain_text("Front door")
+    tile = page.locator(f'#cameras [data-camera-id="{camera.pk}"]')
+    expect(tile).to_contain_text("Front door")
+    expect(tile).to_contain_text("online")
+    expect(tile).to_contain_text("4.5 fps")
+    expect(tile.locator("img")).to_have_attribute("src", BLOB_URL, timeout=WAIT_MS)
+    expect(tile.locator("img")).to_be_visible()
     expect(page.locator("#count-absent")).not_to_have_text(NO_DATA_YET, timeout=WAIT_MS)
     shot(page, "1-signed-in")
 
@@ -275,6 +308,11 @@ def test_detections_appear_live_and_an_unknown_face_is_labelled(server, page):
     assert group.resolved_person == person
     shot(page, "4-labelled")
 
+    in_thread(camera_goes_offline, camera)
+    expect(tile.locator(".status")).to_have_text("offline", timeout=WAIT_MS)
+    expect(tile.locator("img")).to_be_hidden()
+    shot(page, "5-camera-offline")
+
     assert console.errors == []
 
 
@@ -289,12 +327,12 @@ def test_the_page_reconnects_after_a_server_restart(server, page):
     expect(badge).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
     expect(badge).to_contain_text("Reconnecting in")
     expect(page.locator("#notice")).to_be_visible(timeout=WAIT_MS)
-    shot(page, "5-reconnecting")
+    shot(page, "6-reconnecting")
     server.start()
     expect(badge).to_have_attribute("data-state", "live", timeout=60_000)
     console.muted = False
     expect(page.locator("#notice")).to_be_hidden(timeout=WAIT_MS)  # the outage's notice
-    shot(page, "6-reconnected")
+    shot(page, "7-reconnected")
 
     camera = in_thread(Camera.objects.get)
     detection = in_thread(recording.record_event, camera, track_event(status="unknown"))

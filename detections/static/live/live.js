@@ -157,6 +157,13 @@
       ` · ${fps} fps analysed · last frame ${timeOf(camera.last_frame_at)}`,
     );
     tile.title = camera.last_error || "";
+    if (camera.status !== "online") {
+      // No stale frame under a camera that stopped: the placeholder says why.
+      tile.querySelector("img").hidden = true;
+      const placeholder = tile.querySelector(".no-frame");
+      placeholder.hidden = false;
+      placeholder.textContent = camera.last_frame_at ? `No frame (${camera.status})` : "No frame yet";
+    }
     return tile;
   }
 
@@ -182,9 +189,14 @@
 
   const feedItems = new Map();
 
-  function renderDetection(detection) {
+  function renderDetection(detection, old) {
     const name = detection.person ? detection.person.full_name : "unknown";
-    const img = el("img", { alt: `Face of ${name}`, className: "face" });
+    // An update keeps the crop already shown: each read of a face is an audited API call.
+    const shown = old && old.querySelector("img.face");
+    const reuse = shown && shown.dataset.faceUrl === detection.face_url;
+    const img = reuse ? shown : el("img", { className: "face" });
+    img.alt = `Face of ${name}`;
+    img.dataset.faceUrl = detection.face_url || "";
     const item = el("li", { className: detection.person ? "known" : "unknown" }, [
       detection.face_url ? img : el("span", { className: "face-placeholder" }),
       el("div", {}, [
@@ -197,14 +209,16 @@
     ]);
     item.dataset.detectionId = detection.id;
     item.dataset.capturedAt = detection.captured_at;
-    if (detection.face_url) guarded("Face", () => showImage(img, detection.face_url.replace(/^\/api\/v1/, "")));
+    if (detection.face_url && !reuse) {
+      guarded("Face", () => showImage(img, detection.face_url.replace(/^\/api\/v1/, "")));
+    }
     return item;
   }
 
   function showDetection(detection) {
     const feed = $("feed");
-    const item = renderDetection(detection);
     const old = feedItems.get(detection.id);
+    const item = renderDetection(detection, old);
     if (old) {
       old.replaceWith(item);
     } else {
