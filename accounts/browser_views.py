@@ -34,6 +34,9 @@ def browser_token(request: HttpRequest) -> HttpResponse:
             logout(request)
             response = error_response(401, exc.code, exc.message)
         else:
-            response = JsonResponse({"access": str(token), "expires_at": token["exp"]})
+            expires_in = token["exp"] - int(token.current_time.timestamp())
+            response = JsonResponse(
+                {"access": str(token), "expires_at": token["exp"], "expires_in": expires_in}
+            )
     add_never_cache_headers(response)
     return response

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import sessions
 from accounts.models import UserSession
@@ -86,6 +87,15 @@ def test_the_token_is_refused_without_a_staff_session(viewer):
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "permission_denied"
     assert not UserSession.objects.filter(user=viewer).exists()
+
+
+def test_the_token_is_a_short_lived_access_token(admin_user):
+    minted = mint(signed_in(admin_user))
+    lifetime = AccessToken.lifetime.total_seconds()
+    assert minted["expires_in"] == lifetime
+    token = AccessToken(minted["access"])
+    assert token["exp"] == minted["expires_at"]
+    assert token["token_type"] == "access"
 
 
 def test_the_token_speaks_for_the_user_under_the_same_role_policy(hr_manager):

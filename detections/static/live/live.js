@@ -63,7 +63,8 @@
     if (!response.ok) throw new Error(`Could not get a token (HTTP ${response.status}).`);
     const body = await response.json();
     access = body.access;
-    accessExpiresAt = body.expires_at * 1000;
+    // From this browser's clock: it may differ from the server's.
+    accessExpiresAt = Date.now() + body.expires_in * 1000;
     return access;
   }
 
@@ -223,7 +224,8 @@
       old.replaceWith(item);
     } else {
       // Newest first: before the first item captured earlier than this one.
-      const later = [...feed.children].find((li) => li.dataset.capturedAt < detection.captured_at);
+      const at = Date.parse(detection.captured_at);
+      const later = [...feed.children].find((li) => Date.parse(li.dataset.capturedAt) < at);
       feed.insertBefore(item, later || null);
     }
     feedItems.set(detection.id, item);
