@@ -173,6 +173,7 @@ def server(django_db_setup, django_db_blocker, redis_server, shared_media, tmp_p
 def browser():
     """Per test: Playwright's loop must be gone before the database is flushed, which
     Django would refuse to do from what looks like an async context."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make system-packages-test"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
