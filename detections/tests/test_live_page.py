@@ -5,7 +5,7 @@ tokens are an ordinary client's, bound to the admin's session."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -120,13 +120,14 @@ def test_one_session_per_admin_sign_in_shown_among_the_users_sessions(operator):
 
 
 def test_signing_out_of_the_admin_ends_the_pages_tokens(admin_user):
+    phone = sessions.start(admin_user, RequestFactory().get("/"))  # signed in elsewhere too
     client = Client()
     assert client.login(email=admin_user.email, password=PERSONA_PASSWORD)
     access = mint(client)["access"]
     assert bearer(access).get("/api/v1/auth/me").status_code == 200
     client.post("/admin/logout/")
     assert bearer(access).get("/api/v1/auth/me").status_code == 401
-    assert UserSession.objects.get(user=admin_user).revoked_at is not None
+    assert bearer(str(phone.access_token)).get("/api/v1/auth/me").status_code == 200
 
 
 def test_a_revoked_page_session_signs_the_browser_out(admin_user):
@@ -156,3 +157,11 @@ def test_an_expired_page_session_is_started_again(admin_user):
     access = mint(client)["access"]
     assert bearer(access).get("/api/v1/auth/me").status_code == 200
     assert UserSession.objects.filter(user=admin_user).count() == 2
+
+
+def test_signing_out_of_the_admin_without_the_page_ends_nothing_else(admin_user):
+    other = sessions.start(admin_user, RequestFactory().get("/"))
+    client = Client()
+    assert client.login(email=admin_user.email, password=PERSONA_PASSWORD)
+    assert client.post("/admin/logout/").status_code == 200
+    assert UserSession.objects.get(key=other[sessions.SESSION_CLAIM]).revoked_at is None
