@@ -8,3 +8,11 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        """Signing out of the admin also ends the session of the pages it signed in."""
+        from django.contrib.auth.signals import user_logged_out
+
+        from accounts.browser_sessions import end_on_logout
+
+        user_logged_out.connect(end_on_logout, dispatch_uid="browser-session-logout")

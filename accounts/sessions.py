@@ -31,7 +31,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import audit
@@ -104,6 +104,17 @@ def start(user: User, request: HttpRequest) -> RefreshToken:
         session.save()
         _outstand(refresh, user)
     return refresh
+
+
+def issue_access(session: UserSession) -> AccessToken:
+    """A new access token of the live ``session``, with its ``sid`` and the user's current
+    ``ver``: for a session whose refresh token never leaves the server (a page of this
+    site signed in with the admin's cookie, ``accounts.browser_sessions``)."""
+    token = AccessToken()
+    token[jwt_settings.USER_ID_CLAIM] = str(session.user_id)
+    token[VERSION_CLAIM] = session.user.token_version
+    token[SESSION_CLAIM] = str(session.key)
+    return token
 
 
 def rotate(raw: str, request: HttpRequest) -> tuple[str, str]:
@@ -232,6 +243,21 @@ def sign_out(refresh: RefreshToken) -> None:
                 user_id=refresh.get(jwt_settings.USER_ID_CLAIM),
                 revoked_at__isnull=True,
             ).update(revoked_at=timezone.now())
+
+
+def close(key: uuid.UUID | str) -> bool:
+    """End the session ``key`` if it is live, without an audit row: its owner signed out
+    (as ``sign_out`` does for ``POST /auth/logout``). True if a live session was ended."""
+    with transaction.atomic():
+        session = (
+            UserSession.objects.select_for_update().filter(key=key, revoked_at__isnull=True).first()
+        )
+        if session is None:
+            return False
+        session.revoked_at = timezone.now()
+        session.save(update_fields=["revoked_at"])
+        _blacklist_jti(session.refresh_jti)
+    return True
 
 
 def revoke_refresh_tokens(user: User) -> int:

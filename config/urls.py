@@ -1,12 +1,15 @@
-"""Root URLs: the admin, the API under /api/v1/ (a router per app), schema and docs."""
+"""Root URLs: the admin, the live page, the API under /api/v1/ (a router per app), schema
+and docs."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.admin_login import admin_login
+from accounts.browser_views import browser_token
 from config.api import health
 from config.api.views import api_not_found
+from detections.live_page import live_page
 
 api_v1 = [
     path("health/live", health.LiveView.as_view(), name="health-live"),
@@ -26,6 +29,8 @@ urlpatterns = [
     # Before the admin's own URLs: the same page, answering 429 when throttled.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
+    path("live/", live_page, name="live"),
+    path("live/token", browser_token, name="live-token"),
     path("api/v1/", include(api_v1)),
 ]
 
