@@ -111,10 +111,15 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
 
 
 class UnknownFaceForm(forms.ModelForm):
-    """Who an unknown-face group is, and whether to enrol its best face for them."""
+    """Who an unknown-face group is, and whether to enrol its best faces for them: on by
+    default, since naming a face is how the system learns to recognise it next time."""
 
     enrol_face = forms.BooleanField(
-        required=False, help_text="Also enrol the largest face of the group for this person."
+        required=False,
+        initial=True,
+        label="Recognise this face from now on",
+        help_text="Enrol the group's best face crops (up to a few) for this person; needs "
+        "their recorded consent.",
     )
 
     class Meta:
@@ -161,7 +166,7 @@ class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
         if person is None:
             return
         try:
-            labelled = assign_group(
+            result = assign_group(
                 UnknownFace.objects.get(pk=obj.pk),
                 person,
                 enroll=form.cleaned_data.get("enrol_face", False),
@@ -170,4 +175,7 @@ class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
         except DomainError as exc:
             self.message_user(request, f"Not labelled: {exc.message}", messages.ERROR)
         else:
-            self.message_user(request, f"Labelled {labelled} detection(s) as {person}.")
+            enrolled = f", enrolled {result.enrolled} face(s)" if result.enrolled else ""
+            self.message_user(
+                request, f"Labelled {result.labelled} detection(s) as {person}{enrolled}."
+            )
