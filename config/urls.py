@@ -1,4 +1,5 @@
-"""Root URLs: the admin, the API under /api/v1/ (a router per app), schema and docs."""
+"""Root URLs: the front door (``/``), the admin, the API under /api/v1/ (a router per app),
+schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -7,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.admin_login import admin_login
 from config.api import health
 from config.api.views import api_not_found
+from config.home import home
 
 api_v1 = [
     path("health/live", health.LiveView.as_view(), name="health-live"),
@@ -23,6 +25,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     # Before the admin's own URLs: the same page, answering 429 when throttled.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
