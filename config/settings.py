@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A refusal in the admin is a page saying what the role may do, logged in one line.
+    "accounts.admin_forbidden.AdminForbiddenMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -126,6 +126,23 @@ def store_embedding(sample: FaceSample, engine: FaceEngine, vector: np.ndarray) 
     )[0]
 
 
+def check_photo(
+    image_bgr: np.ndarray,
+    *,
+    face_index: int | None = None,
+    engine: FaceEngine | None = None,
+    gates: QualityGates | None = None,
+    largest: bool = False,
+) -> tuple[Face, QualityReport]:
+    """The face ``enrol`` would take from the photo and its quality, or the refusal
+    ``enrol`` would raise: a form can refuse a photo before it saves anything."""
+    engine = engine or get_engine()
+    face = choose_face(engine.detect(image_bgr), face_index, largest=largest)
+    report = assess_quality(image_bgr, face)
+    (gates or QualityGates.from_settings()).check(report)
+    return face, report
+
+
 def enrol(
     person: Person,
     image_bgr: np.ndarray,
@@ -142,9 +159,9 @@ def enrol(
     ``choose_face``)."""
     require_consent(person)
     engine = engine or get_engine()
-    face = choose_face(engine.detect(image_bgr), face_index, largest=largest)
-    report = assess_quality(image_bgr, face)
-    (gates or QualityGates.from_settings()).check(report)
+    face, report = check_photo(
+        image_bgr, face_index=face_index, engine=engine, gates=gates, largest=largest
+    )
     vector = engine.embed(image_bgr, face)
 
     sample = FaceSample(
