@@ -3,12 +3,13 @@
 Django answers a ``PermissionDenied`` raised by an admin view with a bare "403 Forbidden"
 and logs it with its traceback, though a refusal is the role policy working, not a fault.
 This middleware answers it with ``admin/403.html`` (the role, the apps it may change or
-only view, its capabilities) and logs one line. API paths are left to the API's envelope.
+only view, its capabilities); Django then logs the 403 as the one line it logs for every
+4xx response ("Forbidden: /admin/..."), with no traceback. API paths are left to the API's
+envelope.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from django.apps import apps
@@ -19,8 +20,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts.roles import role_summary
-
-logger = logging.getLogger(__name__)
 
 
 def _app_names() -> dict[str, str]:
@@ -58,11 +57,4 @@ class AdminForbiddenMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        logger.warning(
-            "Admin refused %s %s to %s (role %s)",
-            request.method,
-            request.path,
-            user.pk,
-            getattr(user, "role", "?"),
-        )
         return admin_forbidden_page(request)

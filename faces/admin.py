@@ -148,6 +148,7 @@ class DepartmentAdmin(AuditedModelAdmin):
 
     list_display = ("name", "people_count")
     search_fields = ("name",)
+    ordering = ("name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
         """Counts people in the same query, so the list is one query, not one per row."""
@@ -234,6 +235,7 @@ class PersonAdmin(AuditedModelAdmin):
     list_filter = ("active", "department", ("consent_at", admin.EmptyFieldListFilter))
     search_fields = ("full_name", "employee_code", "email", "job_title")
     list_select_related = ("department",)
+    ordering = ("full_name", "employee_code")
     autocomplete_fields = ("department",)
     readonly_fields = ("consent_at", "consent_by", "created_at", "updated_at")
     fieldsets = (
