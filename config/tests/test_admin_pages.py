@@ -120,3 +120,29 @@ def test_an_empty_region_reads_whole_frame(browsers):
     assert textarea is not None and textarea.group(1).strip() == ""
     assert 'placeholder="Whole frame (leave empty)"' in page
     assert "null" not in textarea.group(0)
+
+
+#: Pages with nothing to filter by: a department is only a name, and there is one Odoo
+#: connection.
+NOTHING_TO_FILTER = {"faces.Department", "integrations.OdooConnection"}
+ONE_ROW = {"integrations.OdooConnection"}
+
+
+def test_every_list_of_ours_has_columns_filters_and_search():
+    from django.contrib import admin
+
+    ours = ("accounts", "faces", "cameras", "detections", "attendance", "integrations")
+    lacking = []
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label
+        if model._meta.app_label not in ours:
+            continue
+        if tuple(model_admin.list_display) == ("__str__",):
+            lacking.append(f"{label}: no columns")
+        if label not in ONE_ROW and not model_admin.search_fields:
+            lacking.append(f"{label}: no search")
+        if label not in NOTHING_TO_FILTER and not (
+            model_admin.list_filter or model_admin.date_hierarchy
+        ):
+            lacking.append(f"{label}: no filters")
+    assert not lacking, "\n".join(lacking)
