@@ -49,6 +49,7 @@ run: system-packages-run $(BASE_STAMP)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py welcome --host $(HOST) --port $(PORT)
 	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
 
 ## Run the whole test suite (against DATABASE_URL and REDIS_URL when they are set).

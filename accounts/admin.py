@@ -23,6 +23,8 @@ from accounts.roles import AdminCapability
 admin.site.site_header = "Presence back-office"
 admin.site.site_title = "Presence"
 admin.site.index_title = "Cameras, people, attendance and Odoo"
+# "View site" goes to the front door (config.home): the live page, or back here.
+admin.site.site_url = "/"
 # Password guesses at /admin/login/ count with the API's (accounts.admin_login).
 admin.site.login_form = ThrottledAdminLoginForm
 

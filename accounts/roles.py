@@ -118,3 +118,34 @@ ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
 def admin_capability_allows(role: str, capability: str) -> bool:
     """Whether ``role`` has ``capability``; an unknown capability is refused to everyone."""
     return role in ADMIN_CAPABILITIES.get(capability, frozenset())
+
+
+@dataclass(frozen=True)
+class RoleSummary:
+    """What a role may do in the back-office, in words, for the page a refusal shows."""
+
+    role: str
+    change: tuple[str, ...]
+    view_only: tuple[str, ...]
+    capabilities: tuple[str, ...]
+
+
+def role_summary(role: str, app_names: dict[str, str]) -> RoleSummary:
+    """The apps ``role`` may change and those it may only view (named through
+    ``app_names``, label to verbose name), and its capabilities' descriptions."""
+    if role == Role.ADMIN:
+        change, view_only = ("every page",), ()
+    else:
+        access = ADMIN_SITE_ACCESS.get(role, AdminSiteAccess(frozenset(), frozenset()))
+        change = tuple(sorted(app_names.get(app, app) for app in access.change))
+        view_only = tuple(sorted(app_names.get(app, app) for app in access.view - access.change))
+    return RoleSummary(
+        role=str(dict(Role.choices).get(role, role)),
+        change=change,
+        view_only=view_only,
+        capabilities=tuple(
+            str(AdminCapability(capability).label)
+            for capability, roles in ADMIN_CAPABILITIES.items()
+            if role in roles
+        ),
+    )

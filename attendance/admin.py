@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
 from accounts.roles import AdminCapability
@@ -30,6 +31,11 @@ from attendance.models import (
     WorkSchedule,
 )
 from config.errors import DomainError
+from faces.admin import PersonPanel, add_person_panel, html_table
+from faces.models import Person
+
+#: Work dates shown on a person's page, newest first.
+RECENT_DAYS = 14
 
 STATUS_COLOURS = {
     DayStatus.PRESENT: "#2e7d32",
@@ -119,6 +125,43 @@ class AttendanceEventAdmin(ReadOnlyModelAdmin):
         return None
 
 
+def coloured(day: AttendanceDay) -> str:
+    """The day's status as a coloured badge."""
+    return format_html(
+        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:8px">{}</span>',
+        STATUS_COLOURS.get(day.status, "#757575"),
+        day.get_status_display(),
+    )
+
+
+def recent_days(person: Person) -> str:
+    """The person's newest work dates, for their page in the faces admin."""
+    days = AttendanceDay.objects.filter(person=person).order_by("-work_date")[:RECENT_DAYS]
+    rows = [
+        (
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:attendance_attendanceday_change", args=[day.pk]),
+                day.work_date.isoformat(),
+            ),
+            coloured(day),
+            localtime(day.first_in).strftime("%H:%M") if day.first_in else "-",
+            localtime(day.last_out).strftime("%H:%M") if day.last_out else "-",
+            day.worked_minutes,
+            day.late_minutes,
+        )
+        for day in days
+    ]
+    return html_table(
+        ("date", "status", "first in", "last out", "worked (min)", "late (min)"),
+        rows,
+        "No attendance days yet.",
+    )
+
+
+add_person_panel(PersonPanel("Attendance days", AttendanceDay, recent_days))
+
+
 @admin.register(AttendanceDay)
 class AttendanceDayAdmin(ReadOnlyModelAdmin):
     """Work dates as the events make them, coloured by status."""
@@ -142,12 +185,7 @@ class AttendanceDayAdmin(ReadOnlyModelAdmin):
     @admin.display(ordering="status", description="status")
     def coloured_status(self, day: AttendanceDay) -> str:
         """The status as a coloured badge."""
-        colour = STATUS_COLOURS.get(day.status, "#757575")
-        return format_html(
-            '<span style="background:{};color:#fff;padding:2px 8px;border-radius:8px">{}</span>',
-            colour,
-            day.get_status_display(),
-        )
+        return coloured(day)
 
 
 @admin.register(SightingDecision)
@@ -197,7 +235,7 @@ class PersonScheduleInline(admin.TabularInline):
 
     model = PersonSchedule
     extra = 0
-    raw_id_fields = ("person",)
+    autocomplete_fields = ("person",)
 
 
 @admin.register(WorkSchedule)
@@ -205,6 +243,7 @@ class WorkScheduleAdmin(AuditedModelAdmin):
     """Schedules with their intervals and who follows them."""
 
     list_display = ("name", "time_zone", "punch_mode", "late_grace_minutes", "max_shift_minutes")
+    list_filter = ("punch_mode", "time_zone")
     search_fields = ("name",)
     inlines = (ScheduleIntervalInline, DepartmentScheduleInline, PersonScheduleInline)
 
@@ -214,4 +253,5 @@ class HolidayAdmin(AuditedModelAdmin):
     """The holiday calendar."""
 
     list_display = ("date", "name")
+    search_fields = ("name",)
     date_hierarchy = "date"

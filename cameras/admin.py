@@ -32,6 +32,37 @@ STATUS_COLOURS = {
 }
 
 
+class RegionField(forms.JSONField):
+    """The region of interest as JSON, where empty means the whole frame: an empty box
+    with that said in it, instead of Django's "null"."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(attrs={"rows": 3, "placeholder": "Whole frame (leave empty)"}),
+        )
+        kwargs.setdefault(
+            "help_text",
+            "Empty: the whole frame. Or a polygon of [x, y] points from 0 to 1, e.g. "
+            "[[0.2, 0], [0.8, 0], [0.8, 1], [0.2, 1]].",
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        """No region is an empty box, not the word null."""
+        if value is None or value == "null":
+            return ""
+        return super().prepare_value(value)
+
+
+def describe_roi(roi: list | None) -> str:
+    """A camera's region of interest in words."""
+    if not roi:
+        return "whole frame"
+    return f"{len(roi)}-point region"
+
+
 class CameraForm(forms.ModelForm):
     """The password is never shown; leaving it empty keeps the stored one."""
 
@@ -41,6 +72,7 @@ class CameraForm(forms.ModelForm):
         help_text="Leave empty to keep the current password.",
     )
     clear_password = forms.BooleanField(required=False, label="Remove the stored password")
+    roi = RegionField(label="Region of interest")
 
     class Meta:
         model = Camera
@@ -94,7 +126,16 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
 
     form = CameraForm
     private_images = (PrivateImage("snapshot", read=lambda camera: latest_snapshot(camera.pk)),)
-    list_display = ("name", "location", "direction", "status_badge", "last_frame_at", "fps")
+    list_display = (
+        "name",
+        "location",
+        "direction",
+        "enabled",
+        "status_badge",
+        "region",
+        "last_frame_at",
+        "fps",
+    )
     list_filter = ("status", "direction", "enabled")
     search_fields = ("name", "location")
     status_section = (
@@ -122,6 +163,11 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
             STATUS_COLOURS.get(camera.status, "#6e7781"),
             camera.get_status_display(),
         )
+
+    @admin.display(description="region of interest")
+    def region(self, camera: Camera) -> str:
+        """The region of interest in words ("whole frame" when there is none)."""
+        return describe_roi(camera.roi)
 
     @admin.display(description="last error")
     def error(self, camera: Camera) -> str:

@@ -1,9 +1,16 @@
-"""django-celery-beat's periodic tasks in the back-office, under the role policy.
+"""django-celery-beat's periodic tasks in the back-office, under the role policy, and the
+third-party pages Presence does not show.
 
 Its admin actions (enable, disable, toggle, run) declare no ``allowed_permissions``, so
 any user who could see the page could run them. Every admin action of Presence declares
 one (``config/tests/test_admin_roles.py`` checks the whole registry); these need the
 change permission on periodic tasks, which ``accounts.roles`` gives to admins only.
+
+Hidden from everyone: celery-beat's clocked and solar schedules (Presence's periodic jobs
+run on intervals, ``config.periodic``), and simplejwt's token blacklist, whose pages show
+whole refresh tokens (a secret) and whose rows the sessions page replaces (sign out a
+session or a user everywhere, ``accounts.admin``). ``accounts.roles`` already keeps all
+three from HR managers and operators; no role needs them.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django_celery_beat.admin import PeriodicTaskAdmin
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import ClockedSchedule, PeriodicTask, SolarSchedule
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.admin_roles import RoleAdminMixin
 
@@ -45,3 +53,4 @@ class GuardedPeriodicTaskAdmin(RoleAdminMixin, PeriodicTaskAdmin):
 
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, GuardedPeriodicTaskAdmin)
+admin.site.unregister([ClockedSchedule, SolarSchedule, BlacklistedToken, OutstandingToken])

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A refusal in the admin is a page saying what the role may do, logged in one line.
+    "accounts.admin_forbidden.AdminForbiddenMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -435,6 +437,16 @@ FACE_MIN_EYE_DISTANCE = env_float("FACE_MIN_EYE_DISTANCE", 40)
 FACE_MIN_BOX = env_float("FACE_MIN_BOX", 100)
 FACE_MIN_BLUR = env_float("FACE_MIN_BLUR", 40)
 FACE_MAX_YAW = env_float("FACE_MAX_YAW", 35)
+# The gates for a camera's face crop enrolled by naming a detection or an unknown-face group
+# ("who is this?"). A camera sees faces smaller than a portrait photo: the pipeline keeps
+# faces from 60 px (a camera's default min_face_size), and the door video's crops measure
+# 91x109 px with eyes 46 px apart, so the photo gate (100 px) refused every one. Eye
+# distance keeps the photo gate's ratio to the box (0.4); sharpness and yaw are measured on
+# the aligned 112 px crop whatever the face's size, so they keep the photo gates.
+FACE_CROP_MIN_EYE_DISTANCE = env_float("FACE_CROP_MIN_EYE_DISTANCE", 24)
+FACE_CROP_MIN_BOX = env_float("FACE_CROP_MIN_BOX", 60)
+# Naming an unknown-face group enrols at most this many of its best crops.
+UNKNOWN_ENROL_MAX_CROPS = env_int("UNKNOWN_ENROL_MAX_CROPS", 3)
 FACE_MAX_IMAGE_BYTES = env_int("FACE_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
 FACE_MAX_IMAGE_PIXELS = env_int("FACE_MAX_IMAGE_PIXELS", 40_000_000)
 

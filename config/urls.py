@@ -1,5 +1,5 @@
-"""Root URLs: the admin, the live page, the API under /api/v1/ (a router per app), schema
-and docs."""
+"""Root URLs: the front door (``/``), the admin, the live page, the API under /api/v1/ (a
+router per app), schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -9,6 +9,7 @@ from accounts.admin_login import admin_login
 from accounts.browser_views import browser_token
 from config.api import health
 from config.api.views import api_not_found
+from config.home import home
 from detections.live_page import live_page
 
 api_v1 = [
@@ -26,6 +27,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     # Before the admin's own URLs: the same page, answering 429 when throttled.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),

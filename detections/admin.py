@@ -16,7 +16,11 @@ from accounts.roles import AdminCapability
 from config.errors import DomainError
 from detections.assignment import assign_detection, assign_group
 from detections.models import Detection, UnknownFace
+from faces.admin import PersonPanel, add_person_panel, describe_quality, html_table
 from faces.models import Person
+
+#: Detections shown on a person's page, newest first.
+RECENT_DETECTIONS = 10
 
 
 def face_thumbnail(detection_id: int | None, size: int = 64) -> str:
@@ -60,8 +64,8 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
 
     form = DetectionForm
     private_images = (PrivateImage("face", read=lambda detection: detection.face_crop),)
-    list_display = ("face", "captured_at", "camera_name", "person", "status", "score")
-    list_filter = ("status", "camera")
+    list_display = ("face", "captured_at", "camera_name", "person", "status", "rounded_score")
+    list_filter = ("status", "camera", ("assigned_at", admin.EmptyFieldListFilter))
     search_fields = ("person__full_name", "person__employee_code", "camera_name")
     list_select_related = ("person",)
     date_hierarchy = "captured_at"
@@ -71,19 +75,19 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
         "camera_name",
         "person",
         "status",
-        "score",
-        "margin",
+        "rounded_score",
+        "rounded_margin",
         "votes",
         "captured_at",
         "last_seen_at",
         "bbox",
-        "quality",
+        "quality_summary",
         "unknown_face",
         "assigned_by",
         "assigned_at",
     )
     readonly_fields = tuple(f for f in fields if f != "person")
-    raw_id_fields = ("person",)
+    autocomplete_fields = ("person",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Detections come only from cameras."""
@@ -99,6 +103,21 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
         """The face crop at a size to recognise someone by."""
         return face_thumbnail(detection.pk if detection.face_crop else None, 200)
 
+    @admin.display(description="score", ordering="score")
+    def rounded_score(self, detection: Detection) -> str:
+        """The cosine similarity to the person, to two decimals."""
+        return f"{detection.score:.2f}"
+
+    @admin.display(description="lead over the next person", ordering="margin")
+    def rounded_margin(self, detection: Detection) -> str:
+        """The margin, to two decimals."""
+        return f"{detection.margin:.2f}"
+
+    @admin.display(description="quality")
+    def quality_summary(self, detection: Detection) -> str:
+        """The quality the pipeline measured, in words."""
+        return describe_quality(detection.quality)
+
     def save_model(
         self, request: HttpRequest, obj: Detection, form: forms.ModelForm, change: bool
     ) -> None:
@@ -111,10 +130,15 @@ class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelA
 
 
 class UnknownFaceForm(forms.ModelForm):
-    """Who an unknown-face group is, and whether to enrol its best face for them."""
+    """Who an unknown-face group is, and whether to enrol its best faces for them: on by
+    default, since naming a face is how the system learns to recognise it next time."""
 
     enrol_face = forms.BooleanField(
-        required=False, help_text="Also enrol the largest face of the group for this person."
+        required=False,
+        initial=True,
+        label="Recognise this face from now on",
+        help_text="Enrol the group's best face crops (up to a few) for this person; needs "
+        "their recorded consent.",
     )
 
     class Meta:
@@ -129,10 +153,11 @@ class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
 
     form = UnknownFaceForm
     list_display = ("face", "label", "seen_count", "last_seen", "last_camera", "resolved_person")
-    list_filter = ("last_camera",)
+    list_filter = ("last_camera", ("resolved_person", admin.EmptyFieldListFilter))
+    search_fields = ("resolved_person__full_name", "resolved_person__employee_code")
     list_select_related = ("last_camera", "resolved_person")
     readonly_fields = ("face", "seen_count", "first_seen", "last_seen", "last_camera")
-    raw_id_fields = ("resolved_person",)
+    autocomplete_fields = ("resolved_person",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Groups come only from the pipeline's clustering of unknown faces."""
@@ -161,7 +186,7 @@ class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
         if person is None:
             return
         try:
-            labelled = assign_group(
+            result = assign_group(
                 UnknownFace.objects.get(pk=obj.pk),
                 person,
                 enroll=form.cleaned_data.get("enrol_face", False),
@@ -170,4 +195,32 @@ class UnknownFaceAdmin(AssignmentAdminMixin, AuditedModelAdmin):
         except DomainError as exc:
             self.message_user(request, f"Not labelled: {exc.message}", messages.ERROR)
         else:
-            self.message_user(request, f"Labelled {labelled} detection(s) as {person}.")
+            enrolled = f", enrolled {result.enrolled} face(s)" if result.enrolled else ""
+            self.message_user(
+                request, f"Labelled {result.labelled} detection(s) as {person}{enrolled}."
+            )
+
+
+def recent_detections(person: Person) -> str:
+    """The person's newest detections, linked, for their page in the faces admin."""
+    detections = Detection.objects.filter(person=person).order_by("-captured_at")
+    rows = [
+        (
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:detections_detection_change", args=[d.pk]),
+                d.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
+            ),
+            d.camera_name,
+            d.get_status_display(),
+            f"{d.score:.2f}",
+            "by hand" if d.assigned_at else "camera",
+        )
+        for d in detections[:RECENT_DETECTIONS]
+    ]
+    return html_table(
+        ("seen", "camera", "status", "score", "labelled"), rows, "Not seen by any camera yet."
+    )
+
+
+add_person_panel(PersonPanel("Recent detections", Detection, recent_detections))

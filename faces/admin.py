@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db import transaction
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from accounts import audit
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
 from accounts.admin_images import PrivateImage, PrivateImageAdminMixin
 from accounts.admin_roles import has_capability
 from accounts.roles import AdminCapability
 from faces import services
-from faces.enrolment import enrol
+from faces.admin_photos import FacePhotoField
+from faces.enrolment import check_photo, enrol
 from faces.erasure import erase_person
 from faces.exceptions import FacesError
-from faces.images import decode_or_reject, read_upload
 from faces.models import Department, FaceSample, Person, ReembedJob
 from faces.recognition import IdentifiedFace
 from faces.reembedding import start_reembed
@@ -37,15 +44,80 @@ def thumbnail(sample: FaceSample, size: int = 96) -> str:
     )
 
 
+def describe_quality(quality: dict | None) -> str:
+    """A face's measured quality in words ("face 91x109 px, eyes 46 px apart, ...")
+    instead of the stored JSON."""
+    if not quality:
+        return "-"
+    parts = []
+    if "face_width" in quality and "face_height" in quality:
+        parts.append(f"face {quality['face_width']:.0f}x{quality['face_height']:.0f} px")
+    if "inter_eye_px" in quality:
+        parts.append(f"eyes {quality['inter_eye_px']:.0f} px apart")
+    if "blur" in quality:
+        parts.append(f"sharpness {quality['blur']:.0f}")
+    if "yaw_deg" in quality:
+        parts.append(f"turned {abs(quality['yaw_deg']):.0f}°")
+    if "det_score" in quality:
+        parts.append(f"detector {quality['det_score']:.2f}")
+    return ", ".join(parts) or "-"
+
+
+@dataclass(frozen=True)
+class PersonPanel:
+    """A read-only section of the person page contributed by a higher app (recent
+    detections, attendance days), which faces may not import: the higher app's admin
+    module adds it with ``add_person_panel``. ``model`` is the one whose view permission
+    the panel needs; ``render`` returns safe HTML."""
+
+    title: str
+    model: type[Model]
+    render: Callable[[Person], str]
+
+
+PERSON_PANELS: list[PersonPanel] = []
+
+
+def add_person_panel(panel: PersonPanel) -> None:
+    """Show ``panel`` on every person's page (once, whatever the import order)."""
+    if all(existing.title != panel.title for existing in PERSON_PANELS):
+        PERSON_PANELS.append(panel)
+
+
+def visible_panels(request: HttpRequest, person: Person) -> list[tuple[str, str]]:
+    """(title, HTML) of each panel whose model the user may view."""
+    return [
+        (panel.title, panel.render(person))
+        for panel in PERSON_PANELS
+        if request.user.has_perm(
+            f"{panel.model._meta.app_label}.view_{panel.model._meta.model_name}"
+        )
+    ]
+
+
+def html_table(headers: tuple[str, ...], rows: list[tuple], empty: str) -> str:
+    """A small admin-styled table for a panel; every cell is escaped unless safe."""
+    if not rows:
+        return format_html("<p>{}</p>", empty)
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
 class FaceSampleInline(admin.TabularInline):
     """The person's enrolment photos under the person, as thumbnails."""
 
     model = FaceSample
     extra = 0
     can_delete = True
-    fields = ("preview", "source", "quality", "created_by", "created_at")
+    fields = ("preview", "source", "quality_summary", "created_by", "created_at")
     readonly_fields = fields
     show_change_link = True
+    verbose_name_plural = "Enrolled faces"
 
     def has_add_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
         """Photos are enrolled through the person form or the API, which run the quality
@@ -64,6 +136,11 @@ class FaceSampleInline(admin.TabularInline):
         """The photo as a thumbnail."""
         return thumbnail(sample)
 
+    @admin.display(description="quality")
+    def quality_summary(self, sample: FaceSample) -> str:
+        """The measured quality in words."""
+        return describe_quality(sample.quality)
+
 
 @admin.register(Department)
 class DepartmentAdmin(AuditedModelAdmin):
@@ -71,6 +148,7 @@ class DepartmentAdmin(AuditedModelAdmin):
 
     list_display = ("name", "people_count")
     search_fields = ("name",)
+    ordering = ("name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
         """Counts people in the same query, so the list is one query, not one per row."""
@@ -83,11 +161,19 @@ class DepartmentAdmin(AuditedModelAdmin):
 
 
 class PersonForm(forms.ModelForm):
-    """The person's fields plus an optional photo to enrol, through the same quality gates
-    as the API."""
+    """The person's fields, their biometric consent, and an optional photo to enrol. The
+    photo is read and checked (one face, quality gates) before anything is saved, in the
+    API's words, so a refused photo is an error on the form, never a red message beside
+    a green "added"."""
 
-    new_face_photo = forms.ImageField(
-        required=False, help_text="Enrol a face: one frontal photo (needs recorded consent)."
+    has_consent = forms.BooleanField(
+        required=False,
+        label="Biometric consent given",
+        help_text="Needed before any face is enrolled. Unticking it withdraws consent and "
+        "erases the person's photos and embeddings.",
+    )
+    new_face_photo = FacePhotoField(
+        required=False, help_text="Enrol a face: one frontal photo, at least 100 px wide."
     )
     face_index = forms.IntegerField(
         required=False, min_value=0, help_text="Which face, if the photo has several."
@@ -97,14 +183,36 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = ["employee_code", "full_name", "email", "department", "job_title", "active"]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["has_consent"].initial = self.instance.has_consent
+
+    def clean(self) -> dict:
+        """A photo needs consent ticked and must pass enrolment's checks."""
+        cleaned = super().clean()
+        image = cleaned.get("new_face_photo")
+        if image is None:
+            return cleaned
+        if not cleaned.get("has_consent"):
+            self.add_error(
+                "has_consent", "Tick this to enrol a photo: faces need recorded consent."
+            )
+            return cleaned
+        try:
+            check_photo(image, face_index=cleaned.get("face_index"))
+        except FacesError as exc:
+            self.add_error("new_face_photo", exc.message)
+        return cleaned
+
 
 class IdentifyForm(forms.Form):
     """A photo to identify, and optionally the one person to verify it against."""
 
-    photo = forms.ImageField()
+    photo = FacePhotoField()
     verify_person = forms.ModelChoiceField(
         queryset=Person.objects.all(),
         required=False,
+        widget=AutocompleteSelect(FaceSample._meta.get_field("person"), admin.site),
         help_text="Optional: check the largest face against this person only (1:1).",
     )
 
@@ -114,10 +222,28 @@ class PersonAdmin(AuditedModelAdmin):
     """People, their consent and photos, with identify/verify and erasure for HR."""
 
     form = PersonForm
-    list_display = ("full_name", "employee_code", "department", "active", "has_consent", "faces")
-    list_filter = ("active", "department")
-    search_fields = ("full_name", "employee_code", "email")
+    change_form_template = "admin/faces/person/change_form.html"
+    list_display = (
+        "full_name",
+        "employee_code",
+        "department",
+        "job_title",
+        "active",
+        "has_consent",
+        "faces",
+    )
+    list_filter = ("active", "department", ("consent_at", admin.EmptyFieldListFilter))
+    search_fields = ("full_name", "employee_code", "email", "job_title")
+    list_select_related = ("department",)
+    ordering = ("full_name", "employee_code")
+    autocomplete_fields = ("department",)
     readonly_fields = ("consent_at", "consent_by", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("employee_code", "full_name", "email", "department", "job_title")}),
+        ("Status", {"fields": ("active", "created_at", "updated_at")}),
+        ("Biometric consent", {"fields": ("has_consent", "consent_at", "consent_by")}),
+        ("Enrol a face", {"fields": ("new_face_photo", "face_index")}),
+    )
     inlines = [FaceSampleInline]
     actions = ["record_consent", "erase_biometrics"]
 
@@ -138,7 +264,7 @@ class PersonAdmin(AuditedModelAdmin):
         form = IdentifyForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                image = decode_or_reject(read_upload(form.cleaned_data["photo"], "photo"))
+                image = form.cleaned_data["photo"]
                 person = form.cleaned_data.get("verify_person")
                 if person is not None:
                     context["verification"] = {
@@ -160,25 +286,52 @@ class PersonAdmin(AuditedModelAdmin):
                 "bbox": [round(v) for v in r.face.bbox],
                 "status": r.status,
                 "person": people.get(r.person_id),
-                "score": r.score,
+                "score": round(r.score, 2),
                 "candidates": [
-                    {"person": people.get(c.person_id), "score": c.score} for c in r.candidates
+                    {"person": people.get(c.person_id), "score": round(c.score, 2)}
+                    for c in r.candidates
                 ],
             }
             for r in results
         ]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        """The person's page, with the panels of higher apps (``add_person_panel``)."""
+        person = self.get_object(request, object_id)
+        panels = visible_panels(request, person) if person is not None else []
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "person_panels": panels}
+        )
+
+    def save_model(self, request: HttpRequest, obj: Person, form: PersonForm, change: bool) -> None:
+        """Saves the person with the consent as ticked: given now by the signed-in user,
+        or withdrawn, which erases their biometric data as the API's
+        ``has_consent: false`` does."""
+        consent = form.cleaned_data.get("has_consent", obj.has_consent)
+        withdrawn = change and obj.has_consent and not consent
+        if consent and not obj.has_consent:
+            obj.consent_at, obj.consent_by = timezone.now(), request.user
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if withdrawn:
+                erase_person(obj, admin_context(request))
+                obj.refresh_from_db()
+
     def save_related(
         self, request: HttpRequest, form: PersonForm, formsets: list, change: bool
     ) -> None:
-        """Enrols the optional new photo once the person is saved; a rejected photo is a
-        message on the page, not a failed save."""
+        """Enrols the new photo once the person is saved (the form already checked it)."""
         super().save_related(request, form, formsets, change)
-        photo = form.cleaned_data.get("new_face_photo")
-        if photo is None:
+        image = form.cleaned_data.get("new_face_photo")
+        if image is None:
             return
         try:
-            image = decode_or_reject(read_upload(photo, "new_face_photo"))
             enrol(
                 form.instance,
                 image,
@@ -206,10 +359,6 @@ class PersonAdmin(AuditedModelAdmin):
     )
     def record_consent(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         """Records consent given now, by the signed-in user, for those without it."""
-        from django.utils import timezone
-
-        from accounts import audit
-
         count = 0
         for person in queryset.filter(consent_at__isnull=True):
             before = audit.snapshot(person)
@@ -242,11 +391,20 @@ class FaceSampleAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
             label="photo",
         ),
     )
-    list_display = ("preview", "person", "source", "created_at")
-    list_filter = ("source",)
+    list_display = ("preview", "person", "source", "quality_summary", "created_at")
+    list_filter = ("source", "person__department")
     search_fields = ("person__full_name", "person__employee_code")
     list_select_related = ("person",)
-    fields = ("preview_large", "person", "bbox", "quality", "source", "created_by", "created_at")
+    date_hierarchy = "created_at"
+    fields = (
+        "preview_large",
+        "person",
+        "bbox",
+        "quality_summary",
+        "source",
+        "created_by",
+        "created_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -263,6 +421,11 @@ class FaceSampleAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
         """The photo at a size to judge it by."""
         return thumbnail(sample, 240)
 
+    @admin.display(description="quality")
+    def quality_summary(self, sample: FaceSample) -> str:
+        """The measured quality in words."""
+        return describe_quality(sample.quality)
+
     def has_view_permission(self, request: HttpRequest, obj: FaceSample | None = None) -> bool:
         """Only roles that may see enrolment photos, as in the API."""
         return has_capability(request, AdminCapability.VIEW_ENROLMENT_PHOTOS) and (
@@ -275,7 +438,8 @@ class ReembedJobAdmin(ReadOnlyModelAdmin):
     """Progress of re-embedding jobs. "Add" starts a job for the model this server runs."""
 
     list_display = ("created_at", "model_key", "status", "progress_bar", "failed", "finished_at")
-    list_filter = ("status",)
+    list_filter = ("status", "model_key")
+    search_fields = ("model_key",)
 
     @admin.display(description="progress")
     def progress_bar(self, job: ReembedJob) -> str:

@@ -43,6 +43,17 @@ class QualityGates:
             max_yaw=settings.FACE_MAX_YAW,
         )
 
+    @classmethod
+    def for_camera_crops(cls) -> QualityGates:
+        """The gates for a camera's face crop (``FACE_CROP_MIN_*``): smaller faces than a
+        photo, as sharp and as frontal."""
+        return cls(
+            min_eye_distance=settings.FACE_CROP_MIN_EYE_DISTANCE,
+            min_box=settings.FACE_CROP_MIN_BOX,
+            min_blur=settings.FACE_MIN_BLUR,
+            max_yaw=settings.FACE_MAX_YAW,
+        )
+
     def check(self, report: QualityReport) -> None:
         """Raise ``LowQuality`` naming the first gate the face fails."""
         quality = {"quality": report.as_dict()}
@@ -73,10 +84,14 @@ class QualityGates:
             )
 
 
-def choose_face(faces: list[Face], face_index: int | None) -> Face:
-    """The face to enrol: the one asked for, or the only one; ambiguity is refused."""
+def choose_face(faces: list[Face], face_index: int | None, *, largest: bool = False) -> Face:
+    """The face to enrol: the one asked for, or the only one; ambiguity is refused unless
+    ``largest`` (a camera's face crop, where the face it was cut around fills the crop and
+    a neighbour shows only in part)."""
     if not faces:
         raise EnrolmentRejected("No face was found in the photo.", code="no_face")
+    if largest and face_index is None:
+        return max(faces, key=lambda face: face.width * face.height)
     if face_index is not None:
         if not 0 <= face_index < len(faces):
             raise EnrolmentRejected(
@@ -111,6 +126,23 @@ def store_embedding(sample: FaceSample, engine: FaceEngine, vector: np.ndarray) 
     )[0]
 
 
+def check_photo(
+    image_bgr: np.ndarray,
+    *,
+    face_index: int | None = None,
+    engine: FaceEngine | None = None,
+    gates: QualityGates | None = None,
+    largest: bool = False,
+) -> tuple[Face, QualityReport]:
+    """The face ``enrol`` would take from the photo and its quality, or the refusal
+    ``enrol`` would raise: a form can refuse a photo before it saves anything."""
+    engine = engine or get_engine()
+    face = choose_face(engine.detect(image_bgr), face_index, largest=largest)
+    report = assess_quality(image_bgr, face)
+    (gates or QualityGates.from_settings()).check(report)
+    return face, report
+
+
 def enrol(
     person: Person,
     image_bgr: np.ndarray,
@@ -120,13 +152,16 @@ def enrol(
     source: str = SampleSource.UPLOAD,
     engine: FaceEngine | None = None,
     gates: QualityGates | None = None,
+    largest: bool = False,
 ) -> FaceSample:
-    """Enrol one face of ``image_bgr`` for ``person``; raises ``FacesError`` subclasses."""
+    """Enrol one face of ``image_bgr`` for ``person``; raises ``FacesError`` subclasses.
+    ``largest`` enrols the largest face when ``face_index`` is not given (see
+    ``choose_face``)."""
     require_consent(person)
     engine = engine or get_engine()
-    face = choose_face(engine.detect(image_bgr), face_index)
-    report = assess_quality(image_bgr, face)
-    (gates or QualityGates.from_settings()).check(report)
+    face, report = check_photo(
+        image_bgr, face_index=face_index, engine=engine, gates=gates, largest=largest
+    )
     vector = engine.embed(image_bgr, face)
 
     sample = FaceSample(

@@ -13,12 +13,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts import audit
 from accounts.admin_audit import AuditedModelAdmin
+from accounts.admin_roles import has_capability
 from accounts.roles import AdminCapability
-from integrations.models import OdooConnection, OdooEmployeeLink, OdooOutbox, OdooSyncJob
+from integrations.models import (
+    OdooConnection,
+    OdooEmployeeLink,
+    OdooOutbox,
+    OdooSyncJob,
+    OutboxState,
+    SyncJobKind,
+)
 from integrations.odoo.faults import OdooConfigError
 from integrations.receivers import request_push
 from integrations.services import check_address, probe_connection
@@ -68,13 +76,72 @@ class OdooConnectionForm(forms.ModelForm):
         return self.cleaned_data.get("api_key") or self._stored_key
 
 
+#: Runs and parked outbox rows shown on the connection's page.
+RECENT_JOBS = 10
+PARKED_ROWS = 20
+
+
+def connection_status(connection: OdooConnection) -> list[tuple[str, str]]:
+    """(what, state) lines for the connection's page, from what is stored: whether it is
+    set up and on, how the last run of each kind went, and what waits in the outbox. (The
+    "Test connection" action asks Odoo itself.)"""
+    configured = all(
+        (connection.base_url, connection.database, connection.login, connection.api_key)
+    )
+    lines = [
+        ("Set up", "yes" if configured else "no: URL, database, login and API key are needed"),
+        ("Enabled", "yes" if connection.enabled else "no: nothing is pulled or pushed"),
+    ]
+    for kind in SyncJobKind:
+        job = OdooSyncJob.objects.filter(kind=kind).order_by("-started_at").first()
+        if job is None:
+            lines.append((kind.label, "never run"))
+            continue
+        error = f": {connection.redact(job.last_error)}" if job.last_error else ""
+        lines.append(
+            (kind.label, f"{job.get_state_display()} at {job.started_at:%Y-%m-%d %H:%M}{error}")
+        )
+    pending = OdooOutbox.objects.filter(state=OutboxState.PENDING).count()
+    parked = OdooOutbox.objects.filter(state=OutboxState.FAILED).count()
+    lines.append(("Outbox", f"{pending} waiting to be sent, {parked} parked after failing"))
+    return lines
+
+
 @admin.register(OdooConnection)
 class OdooConnectionAdmin(AuditedModelAdmin):
-    """The one Odoo connection and its "Test connection" action."""
+    """The one Odoo connection and its "Test connection" action; its page also shows the
+    connection's status, the recent runs and the parked outbox rows, with retry and skip
+    for roles that may manage the outbox."""
 
     form = OdooConnectionForm
+    change_form_template = "admin/integrations/odooconnection/change_form.html"
     list_display = ("__str__", "database", "login", "protocol", "enabled", "has_api_key")
     actions = ["test_connection"]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        """The form, with the status, recent runs and parked rows beneath it."""
+        connection = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if connection is not None:
+            extra.update(
+                odoo_status=connection_status(connection),
+                recent_jobs=[
+                    (job, connection.redact(job.last_error))
+                    for job in OdooSyncJob.objects.order_by("-started_at")[:RECENT_JOBS]
+                ],
+                parked_rows=OdooOutbox.objects.filter(state=OutboxState.FAILED)
+                .select_related("person")
+                .order_by("at")[:PARKED_ROWS],
+                can_manage_outbox=has_capability(request, AdminCapability.MANAGE_ODOO_OUTBOX),
+                outbox_actions=(("retry_rows", "Retry"), ("skip_rows", "Skip")),
+            )
+        return super().change_view(request, object_id, form_url, extra)
 
     @admin.display(boolean=True, description="API key set")
     def has_api_key(self, connection: OdooConnection) -> bool:
@@ -106,6 +173,8 @@ class OdooSyncJobAdmin(AuditedModelAdmin):
 
     list_display = ("kind", "state", "started_at", "finished_at", "counts", "last_error")
     list_filter = ("kind", "state")
+    search_fields = ("last_error",)
+    date_hierarchy = "started_at"
     readonly_fields = [field.name for field in OdooSyncJob._meta.fields]
     actions = None
 
@@ -123,7 +192,8 @@ class OdooEmployeeLinkAdmin(AuditedModelAdmin):
     """Which Odoo employee each person is (written by the employee sync)."""
 
     list_display = ("odoo_id", "person", "last_write_date", "synced_at")
-    search_fields = ("person__full_name", "person__employee_code")
+    list_filter = (("person", admin.EmptyFieldListFilter),)
+    search_fields = ("person__full_name", "person__employee_code", "=odoo_id")
     readonly_fields = ("odoo_id", "person", "last_write_date", "photo_hash", "synced_at")
     actions = None
 
@@ -137,8 +207,10 @@ class OdooOutboxAdmin(AuditedModelAdmin):
     """The attendance outbox, with "Retry" and "Skip" for parked (failed) rows."""
 
     list_display = ("id", "person", "kind", "at", "state", "attempts", "outcome", "last_error")
-    list_filter = ("state", "kind")
+    list_filter = ("state", "kind", "outcome")
+    search_fields = ("person__full_name", "person__employee_code", "last_error")
     list_select_related = ("person",)
+    date_hierarchy = "at"
     readonly_fields = [field.name for field in OdooOutbox._meta.fields]
     actions = ["retry_rows", "skip_rows"]
 

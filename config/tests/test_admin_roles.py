@@ -13,15 +13,7 @@ from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from django_celery_beat.models import (
-    ClockedSchedule,
-    CrontabSchedule,
-    IntervalSchedule,
-    PeriodicTask,
-    SolarSchedule,
-)
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from accounts import audit, sessions
 from accounts.admin_roles import RoleAdminMixin
@@ -106,15 +98,6 @@ def _signed_out_everywhere(obj, _page) -> bool:
 
 def _audit_row() -> AuditLog:
     return audit.record_create(_user(), audit.AuditContext())
-
-
-def _outstanding() -> OutstandingToken:
-    token = RefreshToken.for_user(_user())
-    return OutstandingToken.objects.get(jti=token["jti"])
-
-
-def _blacklisted() -> BlacklistedToken:
-    return BlacklistedToken.objects.create(token=_outstanding())
 
 
 def _periodic(enabled: bool = True) -> PeriodicTask:
@@ -235,7 +218,6 @@ CASES = [
     AdminActionCase(UserSession, "delete_selected", NOBODY, _session, _gone),
     AdminActionCase(UserSession, "sign_out", ADMIN, _session, _session_ended, tables=(AuditLog,)),
     AdminActionCase(AuditLog, "delete_selected", NOBODY, _audit_row, _gone),
-    AdminActionCase(BlacklistedToken, "delete_selected", ADMIN, _blacklisted, _gone),
     AdminActionCase(PeriodicTask, "delete_selected", ADMIN, _periodic, _gone),
     AdminActionCase(
         PeriodicTask, "enable_tasks", ADMIN, lambda: _periodic(False), lambda o, _: _enabled(o)
@@ -254,13 +236,6 @@ CASES = [
         for model, make in [
             (IntervalSchedule, lambda: IntervalSchedule.objects.create(every=next(_n) + 2)),
             (CrontabSchedule, lambda: CrontabSchedule.objects.create(minute=str(next(_n) % 60))),
-            (ClockedSchedule, lambda: ClockedSchedule.objects.create(clocked_time=timezone.now())),
-            (
-                SolarSchedule,
-                lambda: SolarSchedule.objects.create(
-                    event="sunrise", latitude=next(_n) % 80, longitude=0
-                ),
-            ),
         ]
     ),
     AdminActionCase(

@@ -197,12 +197,26 @@ def test_seed_demo_without_faces_dev_uses_t1(tmp_path, db, demo_storage, monkeyp
     from django.core.management import call_command
 
     from cameras.models import Camera
-    from faces.models import Person
+    from faces.engine import decode_image, get_engine
+    from faces.models import FaceSample, Person
 
     monkeypatch.setenv("PRESENCE_DEMO_FACES", str(tmp_path / "missing"))
     call_command("seed_demo")
-    assert sorted(Person.objects.values_list("employee_code", flat=True)) == ["DEMO-A", "DEMO-B"]
+    people = Person.objects.order_by("employee_code")
+    assert [(p.employee_code, p.full_name) for p in people] == [
+        ("DEMO-GREY", "Grey shirt (demo)"),
+        ("DEMO-RED", "Red shirt (demo)"),
+    ]
     assert Camera.objects.count() == 1
+    engine = get_engine()
+    for person in people:
+        sample = FaceSample.objects.get(person=person)
+        with sample.image.open("rb") as stored:
+            photo = decode_image(stored.read())
+        # The stored photo (the thumbnail's source) is this person alone, not the group.
+        assert len(engine.detect(photo)) == 1
+        assert photo.shape[0] * photo.shape[1] < 0.2 * (886 * 2) * (1280 * 2)
+        assert sample.bbox[2] >= 100
 
 
 def test_https_redirect_spares_only_the_healthchecks(client, settings):

@@ -217,10 +217,12 @@ class DetectionViewSet(ReadOnlyViewSet):
 
 
 class AssignResultSerializer(ApiSerializer):
-    """The labelled group and how many of its detections were labelled."""
+    """The labelled group, how many of its detections were labelled, and how many of its
+    face crops were enrolled (with ``enroll``)."""
 
     group = UnknownFaceSerializer()
     labelled = drf_serializers.IntegerField()
+    enrolled = drf_serializers.IntegerField()
 
 
 class UnknownFaceViewSet(ReadOnlyViewSet):
@@ -243,16 +245,23 @@ class UnknownFaceViewSet(ReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
         """Record that every detection of the group shows this person and resolve the
-        group, audited; with ``enroll`` its largest face crop becomes a face sample.
-        Admins, HR managers and operators."""
+        group, audited; with ``enroll`` its best face crops (up to
+        ``UNKNOWN_ENROL_MAX_CROPS``) become face samples, so later sightings are
+        recognised. Admins, HR managers and operators."""
         group = self.get_object()
         params = AssignSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        labelled = assign_group(
+        result = assign_group(
             group,
             params.validated_data["person"],
             enroll=params.validated_data["enroll"],
             context=audit.AuditContext.from_request(request),
         )
         group.refresh_from_db()
-        return Response({"group": UnknownFaceSerializer(group).data, "labelled": labelled})
+        return Response(
+            {
+                "group": UnknownFaceSerializer(group).data,
+                "labelled": result.labelled,
+                "enrolled": result.enrolled,
+            }
+        )

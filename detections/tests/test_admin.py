@@ -84,6 +84,27 @@ def test_hr_label_an_unknown_group_but_not_delete_it(hr_manager, camera):
     assert client.get(f"/admin/detections/unknownface/{group.pk}/delete/").status_code == 403
 
 
+def test_who_is_this_teaches_by_default(hr_manager, camera):
+    """The group form offers to enrol the group's faces, ticked; a camera-sized face
+    (90x114 px, below the photo gate) is enrolled and the page says so."""
+    from faces.models import FaceSample
+
+    group = UnknownFace.objects.create(model_key="m", centroid=b"\0" * 16)
+    member = make_detection(camera, 4, unknown_face=group)
+    crop = testing.jpeg_bytes(testing.astronaut()[0:200, 150:350])
+    member.face_crop.save("face-camera.jpg", ContentFile(crop))
+    person = make_person("LBL-4")
+    client = browser(hr_manager)
+    url = f"/admin/detections/unknownface/{group.pk}/change/"
+    form = client.get(url).content.decode()
+    assert re.search(r'<input type="checkbox" name="enrol_face"[^>]*checked', form)
+    assert "Recognise this face from now on" in form
+    response = client.post(url, {"resolved_person": person.pk, "enrol_face": "on"}, follow=True)
+    said = [str(m) for m in response.context["messages"]]
+    assert f"Labelled 1 detection(s) as {person}, enrolled 1 face(s)." in said
+    assert FaceSample.objects.get(person=person).source == "detection"
+
+
 def test_a_labelled_detection_cannot_be_unlabelled(operator, camera):
     person = make_person("LBL-3")
     detection = make_detection(camera, 3, person=person, status=DetectionStatus.RECOGNIZED)

@@ -145,9 +145,15 @@ def test_assign_and_enrol(api, camera):
     assert missing.status_code == 409  # the referenced person does not exist
 
 
+def small_face_event():
+    """A crop whose face (36x46 px) is below even the camera-crop gate (60 px)."""
+    crop = face_images.scaled(np.ascontiguousarray(face_images.astronaut()[0:200, 150:350]), 0.4)
+    return dataclasses.replace(track_event(), face_crop=np.ascontiguousarray(crop))
+
+
 def test_assign_refused_enrolment_changes_nothing(api, camera):
     person = make_person("P-4")
-    detection = record_event(camera, track_event())  # a 200 px crop: the face is too small
+    detection = record_event(camera, small_face_event())
     response = api["hr_manager"].post(
         f"/api/v1/detections/{detection.pk}/assign",
         {"person": person.pk, "enroll": True},
@@ -190,6 +196,62 @@ def test_unknown_faces_are_grouped_and_labelled_together(api, camera, other_came
     assert response.json()["labelled"] == 3
     assert Detection.objects.filter(person=person).count() == 3
     assert UnknownFace.objects.get(pk=biggest["id"]).resolved_person == person
+
+
+def grouped(camera, events) -> UnknownFace:
+    """One unknown-face group holding the detections of ``events``."""
+    group = UnknownFace.objects.create(model_key="test-model", centroid=b"", seen_count=0)
+    for event in events:
+        detection = record_event(camera, event)
+        Detection.objects.filter(pk=detection.pk).update(unknown_face=group)
+    return group
+
+
+def camera_crop(shift: int, blur: float):
+    """The astronaut's 90x114 px face as a camera crops it, with the quality the pipeline
+    would have measured (``blur`` decides its rank)."""
+    crop = np.ascontiguousarray(face_images.astronaut()[shift : 200 + shift, 150:350])
+    return dataclasses.replace(
+        track_event(),
+        face_crop=crop,
+        quality={"face_width": 90.0, "face_height": 114.0, "blur": blur},
+    )
+
+
+def test_naming_a_group_enrols_its_best_camera_crops(api, camera, settings):
+    settings.UNKNOWN_ENROL_MAX_CROPS = 3
+    tiny_but_sharpest = dataclasses.replace(
+        small_face_event(), quality={"face_width": 200.0, "face_height": 200.0, "blur": 900.0}
+    )
+    events = [tiny_but_sharpest, *(camera_crop(shift, 100.0 + shift) for shift in range(0, 8, 2))]
+    group = grouped(camera, events)
+    person = make_person("P-7")
+    response = api["operator"].post(
+        f"/api/v1/detections/unknown-faces/{group.pk}/assign",
+        {"person": person.pk, "enroll": True},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["labelled"], response.json()["enrolled"]) == (5, 3)
+    samples = FaceSample.objects.filter(person=person, source="detection")
+    assert samples.count() == 3  # the tiny crop was refused and the weakest was not needed
+    assert all(sample.quality["face_width"] < 100 for sample in samples)  # below the photo gate
+
+
+def test_naming_a_group_whose_crops_all_fail_labels_nothing(api, camera):
+    group = grouped(camera, [small_face_event(), small_face_event()])
+    person = make_person("P-8")
+    response = api["hr_manager"].post(
+        f"/api/v1/detections/unknown-faces/{group.pk}/assign",
+        {"person": person.pk, "enroll": True},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "face_too_small"
+    assert not Detection.objects.filter(person=person).exists()
+    group.refresh_from_db()
+    assert group.resolved_person is None
+    assert not FaceSample.objects.filter(person=person).exists()
 
 
 def test_erasure_removes_detection_images(api, camera, media_storage):

@@ -25,6 +25,12 @@ DEFAULT_MAX_PIXELS = 40_000_000
 
 #: Pillow format names that are accepted; "JPEG" also opens the MPO files many cameras write.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+#: What a damaged file is told, in plain words: Pillow's own reasons ("Truncated File
+#: Read", "broken data stream") name its internals, not what the user can do about it.
+CUT_SHORT = (
+    "The image file is damaged or incomplete (it may have been cut short while uploading); "
+    "save or export it again and send the new file."
+)
 
 _HIGH_DEPTH_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "La", "RGBa"}
@@ -61,9 +67,7 @@ def decode_image(
         image.load()
         return _to_bgr(_apply_orientation(image))
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise ImageRejected(
-            ImageRejected.CORRUPT_IMAGE, f"The image data could not be decoded: {exc}"
-        ) from exc
+        raise ImageRejected(ImageRejected.CORRUPT_IMAGE, CUT_SHORT) from exc
     finally:
         image.close()
 
@@ -86,9 +90,7 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
             f"The file is not an image in a supported format ({', '.join(ALLOWED_FORMATS)}).",
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected(
-            ImageRejected.CORRUPT_IMAGE, f"The image header could not be read: {exc}"
-        ) from exc
+        raise ImageRejected(ImageRejected.CORRUPT_IMAGE, CUT_SHORT) from exc
     width, height = image.size
     if width <= 0 or height <= 0:
         image.close()

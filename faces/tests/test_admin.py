@@ -71,6 +71,7 @@ def test_enrol_a_photo_from_the_person_page(hr_manager, media_storage):
         "email": "",
         "job_title": "",
         "active": "on",
+        "has_consent": "on",
         "faces-TOTAL_FORMS": "0",
         "faces-INITIAL_FORMS": "0",
     }
@@ -81,13 +82,16 @@ def test_enrol_a_photo_from_the_person_page(hr_manager, media_storage):
     )
     assert response.status_code == 302, response.content[:3000]
     assert FaceSample.objects.filter(person=person).count() == 1
-    blurry = testing.jpeg_bytes(testing.scaled(testing.t1(), 2.0))
+    several = testing.jpeg_bytes(testing.scaled(testing.t1(), 2.0))
     response = page.post(
         f"/admin/faces/person/{person.pk}/change/",
-        {**form, "new_face_photo": SimpleUploadedFile("b.jpg", blurry, "image/jpeg")},
-        follow=True,
+        {**form, "full_name": "Renamed", "new_face_photo": SimpleUploadedFile("b.jpg", several)},
     )
-    assert b"The photo was not enrolled" in response.content
+    # A refused photo is an error on the form, and nothing of the form is saved.
+    assert response.status_code == 200
+    assert "The photo has 6 faces; choose one with face_index." in response.content.decode()
+    person.refresh_from_db()
+    assert person.full_name == "Photo From Admin"
     assert FaceSample.objects.filter(person=person).count() == 1
 
 

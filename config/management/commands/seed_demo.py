@@ -3,9 +3,10 @@
 People come from ``../shared/faces-dev/enroll`` (or ``PRESENCE_DEMO_FACES``) when that
 folder exists, and the camera plays a generated video of other photos of them walking
 past, then a stranger. Without faces-dev, two people of insightface's ``t1.jpg`` are
-enrolled and walk past instead. The camera is an ``entry`` door and the people follow an
-office schedule (Mon-Fri 08:00-12:00 and 13:00-17:00 in the server's ``TIME_ZONE``), so
-check-ins and days appear within a minute of start. Each part runs only on an empty
+enrolled, each from a crop of their own face, and walk past instead. The camera is an
+``entry`` door and the people follow an office schedule (Mon-Fri 08:00-12:00 and
+13:00-17:00 in the server's ``TIME_ZONE``), so check-ins and days appear within a minute
+of start. Each part runs only on an empty
 table, so real data is never touched; the system works without any of it.
 """
 
@@ -34,6 +35,10 @@ from faces.models import Person
 #: The demo schedule's working intervals, Monday to Friday.
 DEMO_INTERVALS = ((time(8), time(12)), (time(13), time(17)))
 
+#: The two people of t1 the demo enrols without faces-dev (``T1_FACES``, in that order),
+#: named by what tells them apart on the live page and in the admin.
+T1_PEOPLE = (("DEMO-RED", "Red shirt (demo)"), ("DEMO-GREY", "Grey shirt (demo)"))
+
 #: faces-dev probe photos (one face each) that walk past the demo camera.
 DEMO_PROBES = ("obama1.jpg", "johnsnow_test1.jpg", "alex_lacamoire1.jpg")
 
@@ -54,6 +59,15 @@ def portrait(image: np.ndarray, margin: float = 1.7, face_width: int = 120) -> n
     top, left = max(0, round(cy - half)), max(0, round(cx - half))
     crop = image[top : round(cy + half), left : round(cx + half)]
     return cv2.resize(crop, None, fx=face_width / w, fy=face_width / w)
+
+
+def face_crop(image: np.ndarray, bbox: tuple[float, ...], margin: float = 0.6) -> np.ndarray:
+    """The face in ``bbox`` with ``margin`` of its size on each side: one person's photo,
+    cut from a group photo, with room for the detector to find the face again."""
+    x, y, w, h = bbox
+    top, left = max(0, round(y - margin * h)), max(0, round(x - margin * w))
+    bottom, right = round(y + h + margin * h), round(x + w + margin * w)
+    return np.ascontiguousarray(image[top:bottom, left:right])
 
 
 class Command(BaseCommand):
@@ -83,18 +97,18 @@ class Command(BaseCommand):
         return face_crops()
 
     def _enrol_t1_people(self) -> None:
+        """Each person is enrolled from a crop of their own face, so their sample (and its
+        thumbnail) shows them, not the six people of the group photo."""
         image = sample_images.scaled(sample_images.t1(), 2.0)
         faces = get_engine().detect(image)
-        for letter, t1_face in zip("AB", T1_FACES, strict=False):
+        for (code, name), t1_face in zip(T1_PEOPLE, T1_FACES, strict=True):
             cx, cy = t1_face.center
+            face = faces[sample_images.nearest((cx * 2, cy * 2), [f.bbox for f in faces])]
             person = Person.objects.create(
-                employee_code=f"DEMO-{letter}",
-                full_name=f"Demo person {letter}",
-                consent_at=timezone.now(),
+                employee_code=code, full_name=name, consent_at=timezone.now()
             )
             record_create(person, AuditContext())
-            index = sample_images.nearest((cx * 2, cy * 2), [f.bbox for f in faces])
-            enrol(person, image, context=AuditContext(), face_index=index)
+            enrol(person, face_crop(image, face.bbox), context=AuditContext(), largest=True)
 
     def _seed_camera(self, walkers: list[np.ndarray] | None) -> None:
         if Camera.objects.exists() or walkers is None:

@@ -1,0 +1,56 @@
+"""First contact: ``/`` and the admin's "View site" lead somewhere useful, and ``make run``
+says which addresses to open."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_root_leads_to_the_admin_without_a_live_page(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get("/", follow=True).status_code == 200  # the admin's sign-in page
+
+
+def test_root_leads_to_the_live_page_when_there_is_one(client, settings):
+    settings.ROOT_URLCONF = "config.tests.live_urls"
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/live/"
+
+
+def test_view_site_is_the_front_door(admin_user):
+    browser = Client()
+    browser.force_login(admin_user)
+    page = browser.get("/admin/").content.decode()
+    assert '<a href="/">View site</a>' in page
+
+
+def test_welcome_prints_the_addresses_to_open(settings):
+    out = StringIO()
+    everywhere = "0.0.0.0"  # noqa: S104 - the address make run binds by default
+    call_command("welcome", "--host", everywhere, "--port", "8123", stdout=out)
+    text = out.getvalue()
+    assert "http://localhost:8123/admin/" in text
+    assert "http://localhost:8123/api/v1/docs/" in text
+    assert "/live/" not in text  # not offered until the server has the page
+
+    settings.ROOT_URLCONF = "config.tests.live_urls"
+    out = StringIO()
+    call_command("welcome", "--port", "8000", stdout=out)
+    assert "Live page" in out.getvalue() and "http://localhost:8000/live/" in out.getvalue()
+
+
+def test_make_run_prints_the_addresses():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    makefile = (Path(settings.BASE_DIR) / "Makefile").read_text()
+    run_recipe = makefile[makefile.index("\nrun:") : makefile.index("daphne")]
+    assert "manage.py welcome --host $(HOST) --port $(PORT)" in run_recipe
