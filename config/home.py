@@ -1,23 +1,19 @@
 """The site's front door: ``/`` (and the admin's "View site") leads to a page that helps.
 
 A fresh install opened at ``http://localhost:8000/`` used to answer a debug 404. The live
-page (``/live/``, URL name ``live``) is where people watch the cameras; until a server has
-one, ``/`` leads to the admin instead. Anonymous visitors follow the same redirect and meet
-that page's own sign-in.
+page (``/live/``) is where people watch the cameras, so ``/`` leads there. Anonymous
+visitors follow the same redirect and meet the admin's sign-in, which returns them.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 
 def front_page_url() -> str:
-    """The live page if this server has one, else the admin's index."""
-    try:
-        return reverse("live")
-    except NoReverseMatch:
-        return reverse("admin:index")
+    """The live page: what a first-time visitor wants to see working."""
+    return reverse("live")
 
 
 def home(request: HttpRequest) -> HttpResponseRedirect:

@@ -1,27 +1,28 @@
 """``manage.py welcome``: the addresses to open once ``make run`` has started the server.
 
 Printed by ``make run`` just before the server starts, so a first-time user knows where
-to go: the live page (when this server has one), the admin and the API docs.
+to go: the live page, the admin and the API docs.
 """
 
 from __future__ import annotations
 
-import contextlib
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 #: Listening on every address is opened in a browser as localhost.
 _ANY_ADDRESS = {"0.0.0.0", "::", ""}  # noqa: S104 - a comparison, not a bind
 
 
 def site_urls(base: str) -> list[tuple[str, str]]:
-    """(what, URL) for each page worth opening first, the live page if there is one."""
-    pages = [("Admin (back-office)", reverse("admin:index")), ("API docs", reverse("docs"))]
-    with contextlib.suppress(NoReverseMatch):
-        pages.insert(0, ("Live page", reverse("live")))
+    """(what, URL) for each page worth opening first."""
+    pages = [
+        ("Live page", reverse("live")),
+        ("Admin (back-office)", reverse("admin:index")),
+        ("API docs", reverse("docs")),
+    ]
     return [(label, f"{base}{path}") for label, path in pages]
 
 
