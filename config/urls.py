@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.admin_login import admin_login
 from config.api import health
 from config.api.views import api_not_found
+from config.metrics_http import metrics_view
 
 api_v1 = [
     path("health/live", health.LiveView.as_view(), name="health-live"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "config.api.errors.handler400"
