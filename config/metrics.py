@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from config import metrics_multiprocess
@@ -91,7 +91,8 @@ class _AppCollectors:
 
 
 def exposition() -> tuple[bytes, str]:
-    """The text a scrape returns, and its content type."""
+    """The text a scrape returns, and its content type (the classic text format, which
+    every Prometheus version reads)."""
     registry = CollectorRegistry()
     if _MULTIPROCESS_DIR is not None:
         metrics_multiprocess.mark_dead_processes(_MULTIPROCESS_DIR)
@@ -99,7 +100,7 @@ def exposition() -> tuple[bytes, str]:
     else:
         registry.register(_ProcessRegistry())
     registry.register(_AppCollectors())
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
 
 
 class _ProcessRegistry:
