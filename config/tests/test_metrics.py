@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from prometheus_client import CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from attendance.events import add_manual_event
 from cameras.models import Camera
-from config import metrics
+from config import celery_app, metrics
 from config.metrics_multiprocess import mark_dead_processes
 from detections.recording import record_event
 from detections.testing import track_event
@@ -258,3 +258,17 @@ def test_the_scrape_sums_the_folder_in_multiprocess_mode(client, token, tmp_path
     assert value(text, "presence_camera_frames_read_total", camera="7") == 6
     assert value(text, "presence_camera_workers") == 0  # both ended: marked dead
     assert value(text, "presence_metrics_collector_up", collector="cameras") == 1
+
+
+@celery_app.task(name="presence.tests.explode")
+def explode() -> None:
+    """A task that always fails."""
+    raise RuntimeError("boom")
+
+
+def test_a_failed_celery_task_is_counted():
+    labels = {"task": "presence.tests.explode"}
+    before = REGISTRY.get_sample_value("presence_celery_task_failures_total", labels) or 0
+    result = explode.apply(throw=False)
+    assert result.failed()
+    assert REGISTRY.get_sample_value("presence_celery_task_failures_total", labels) == before + 1
