@@ -12,8 +12,10 @@ however it dies, and ``flock`` works across containers on one host). Whenever a 
 starts (``prepare``) and whenever ``/metrics`` is scraped (``mark_dead_processes``), the
 lock files nobody holds are processes that have ended: their live gauges are removed (they
 would report a worker that no longer exists), while their counters stay, so totals never
-go backwards. When a process starts and finds no other process alive, the process group
-is starting afresh and the folder is emptied.
+go backwards. Files of an ended process that hold nothing but zeros go too: every
+short-lived command (a healthcheck's ``celery inspect ping``, a ``manage.py`` run) would
+otherwise leave files that each scrape reads for ever. When a process starts and finds no
+other process alive, the process group is starting afresh and the folder is emptied.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client import multiprocess, values
+from prometheus_client.mmap_dict import MmapedDict
 
 ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
 _MUTEX_NAME = "presence-metrics.mutex"
@@ -100,12 +103,26 @@ def _dead_identifiers(path: Path) -> tuple[list[str], int]:
     return dead, alive
 
 
+def _retire(path: Path, identifier: str) -> None:
+    """An ended process: drop its live gauges, and its other files if they count nothing."""
+    multiprocess.mark_process_dead(identifier, str(path))
+    for data_file in path.glob(f"*_{identifier}.db"):
+        try:
+            counted = any(
+                value for _key, value, _ts, _pos in MmapedDict.read_all_values_from_file(data_file)
+            )
+        except (OSError, ValueError):
+            continue
+        if not counted:
+            data_file.unlink(missing_ok=True)
+
+
 def mark_dead_processes(path: Path) -> list[str]:
-    """Remove the live gauges of processes that have ended; returns their identifiers."""
+    """Retire the processes that have ended (see the module); returns their identifiers."""
     with _folder_mutex(path):
         dead, _alive = _dead_identifiers(path)
         for identifier in dead:
-            multiprocess.mark_process_dead(identifier, str(path))
+            _retire(path, identifier)
     return dead
 
 
@@ -121,7 +138,7 @@ def prepare(path: Path) -> None:
                 stale.unlink(missing_ok=True)
         else:
             for identifier in dead:
-                multiprocess.mark_process_dead(identifier, str(path))
+                _retire(path, identifier)
     _state.update(path=path, pid=None, fd=None)
     values.ValueClass = values.MultiProcessValue(process_identifier)
 

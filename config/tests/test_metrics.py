@@ -180,13 +180,16 @@ def test_a_bad_network_setting_fails_the_system_check(settings):
 # --- multiprocess mode -----------------------------------------------------------------
 
 # A process that counts 3 frames of camera 7, reads one camera (a live gauge), says so,
-# and exits once told to (a line on stdin) or at once.
+# and exits once told to (a line on stdin: "wait") or at once ("exit"); an "idle" one
+# counts nothing, like a healthcheck's command.
 _WORKER = textwrap.dedent(
     """
     import sys
     from cameras.metrics import FRAMES_READ, WORKERS
-    FRAMES_READ.labels("7").inc(3)
-    WORKERS.inc()
+    from detections.metrics import RECOGNITION_LATENCY  # unlabelled: its file exists at once
+    if sys.argv[1] != "idle":
+        FRAMES_READ.labels("7").inc(3)
+        WORKERS.inc()
     print("counted", flush=True)
     if sys.argv[1] == "wait":
         sys.stdin.readline()
@@ -272,3 +275,17 @@ def test_a_failed_celery_task_is_counted():
     result = explode.apply(throw=False)
     assert result.failed()
     assert REGISTRY.get_sample_value("presence_celery_task_failures_total", labels) == before + 1
+
+
+def test_an_ended_process_that_counted_nothing_leaves_no_files(tmp_path):
+    folder = tmp_path / "metrics"
+    alive = _start(folder, "wait")
+    idle = _start(folder, "idle")
+    _finish(idle)
+    assert any(folder.glob(f"histogram_*-{idle.pid}.db"))
+    assert mark_dead_processes(folder)
+    assert not any(folder.glob(f"*-{idle.pid}.*"))
+    assert any(folder.glob(f"histogram_*-{alive.pid}.db"))  # the live process keeps its own
+    _finish(alive)
+    mark_dead_processes(folder)
+    assert any(folder.glob(f"counter_*-{alive.pid}.db"))  # it counted: its totals stay
