@@ -289,3 +289,12 @@ def test_an_ended_process_that_counted_nothing_leaves_no_files(tmp_path):
     _finish(alive)
     mark_dead_processes(folder)
     assert any(folder.glob(f"counter_*-{alive.pid}.db"))  # it counted: its totals stay
+
+
+@pytest.mark.django_db
+def test_a_scrape_costs_one_query_per_database_collector(client, token, django_assert_num_queries):
+    for n in range(30):
+        Camera.objects.create(name=f"Camera {n}", source_url=f"rtsp://cam{n}.local/stream")
+    with django_assert_num_queries(2):  # cameras, outbox
+        text = scrape(client)
+    assert sum(1 for key in samples(text) if key[0] == "presence_camera_online") == 30
