@@ -67,12 +67,20 @@ def _refusal(request: HttpRequest) -> tuple[int, str] | None:
         ):
             return 401, "token"
     if cidrs:
-        address = client_ip(request)
-        if address is None or not any(
-            ipaddress.ip_address(address) in network for network in _networks(cidrs)
-        ):
+        address = _address(client_ip(request))
+        if address is None or not any(address in network for network in _networks(cidrs)):
             return 403, "address"
     return None
+
+
+def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The client's address; an IPv4 client of a dual-stack socket (``::ffff:10.0.0.5``)
+    as the IPv4 address it is, so that IPv4 networks match it."""
+    if text is None:
+        return None
+    address = ipaddress.ip_address(text)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
 
 
 @require_GET

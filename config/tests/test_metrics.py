@@ -134,6 +134,8 @@ def test_refused_from_an_address_outside_the_allowed_networks(client, token, set
     assert refused.status_code == 403
     allowed = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", REMOTE_ADDR="10.1.2.3")
     assert allowed.status_code == 200
+    dual_stack = {"REMOTE_ADDR": "::ffff:10.1.2.3", "HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+    assert client.get("/metrics", **dual_stack).status_code == 200
 
 
 @pytest.mark.django_db
