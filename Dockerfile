@@ -24,7 +24,7 @@ RUN pip install -r requirements/prod.txt \
 
 COPY . .
 RUN useradd --system --uid 10001 --home-dir /app presence \
-    && mkdir -p /app/var /app/media /app/staticfiles \
+    && mkdir -p /app/var/metrics /app/media /app/staticfiles \
     && python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R presence:presence /app/var /app/media /app/staticfiles
 USER presence

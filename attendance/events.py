@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
-from attendance import signals
+from attendance import metrics, signals
 from attendance.day_records import recompute_days_at
 from attendance.exceptions import EventConflict, EventRuleViolation, InvalidEvent
 from attendance.models import AttendanceEvent, EventKind, EventSource, PersonAttendanceState
@@ -101,6 +101,9 @@ def create_event(
     event = AttendanceEvent.objects.create(person=person, kind=kind, at=at, source=source, **fields)
     audit.record_create(event, context)
     signals.event_created.send(AttendanceEvent, event=event)
+    # Counted once it is committed: an event whose transaction rolls back never happened.
+    counted = metrics.EVENTS.labels(str(source), str(kind))
+    transaction.on_commit(counted.inc)
     return event
 
 

@@ -1,4 +1,5 @@
-"""The cameras app: registers its health check and its settings check."""
+"""The cameras app: registers its health check, its metrics collector and its settings
+check."""
 
 from django.apps import AppConfig
 from django.core import checks
@@ -13,9 +14,12 @@ class CamerasConfig(AppConfig):
     def ready(self) -> None:
         """Register with the kernel here, since ``config.api`` imports no app."""
         from cameras.health import camera_workers
+        from cameras.metrics import collect_cameras
         from config.api.health import register_health_check
+        from config.metrics import register_collector
 
         register_health_check("camera_workers", camera_workers, critical=False)
+        register_collector("cameras", collect_cameras)
         checks.register(check_allowed_networks)
 
 

@@ -19,37 +19,19 @@ import re
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+# Masking is shared with the logging backstop (config.logs), so it lives in the kernel;
+# re-exported here, where the cameras app has always found it.
+from config.redaction import MASK, SECRET_PARAM_WORDS
+from config.redaction import mask_url as mask_url
+
 #: Schemes a camera may use, with what they stand for.
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 FILE_SCHEME = "file"
 MAX_URL_LENGTH = 2000
 
-#: Query parameter names containing any of these (case-insensitive) have their values masked.
-SECRET_PARAM_WORDS = (
-    "password",
-    "pass",
-    "pwd",
-    "token",
-    "key",
-    "secret",
-    "auth",
-    "signature",
-    "credential",
-)
-
-MASK = "***"
-
 _DEVICE_INDEX = re.compile(r"\d{1,2}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"[A-Za-z0-9._~%-]+|\[[0-9A-Fa-f:.]+\]")
-# scheme://userinfo@, where userinfo runs to the last "@" of the URL, not of its authority:
-# a password with a raw "/" or "?" (which a URL parser takes for the path) stays hidden too.
-_USERINFO = re.compile(r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^\s'\"<>]*)@")
-_SECRET_PARAM = re.compile(
-    r"(?P<name>[?&;][^=&#\s]*?(?:" + "|".join(SECRET_PARAM_WORDS) + r")[^=&#\s]*=)"
-    r"(?P<value>[^&#\s]*)",
-    re.IGNORECASE,
-)
 
 
 class SourceError(ValueError):
@@ -292,26 +274,3 @@ class _SecretPool:
                 del self._pairs[index]
                 return value
         return None
-
-
-def mask_url(url: object) -> str:
-    """``url`` (or any text containing URLs) with passwords and secret query values masked.
-
-    ``rtsp://admin:secret@cam/x?token=abc`` becomes ``rtsp://admin:***@cam/x?token=***``.
-    The user name is kept so an operator can tell which account is used. Where a URL is
-    ambiguous (an "@" later in it) more is masked rather than less. Never raises.
-    """
-    try:
-        text = url if isinstance(url, str) else str(url)
-    except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
-        return "<unprintable>"
-
-    def userinfo(match: re.Match[str]) -> str:
-        user, sep, _ = match["userinfo"].partition(":")
-        return f"{match['prefix']}{user}:{MASK}@" if sep else match[0]
-
-    try:
-        text = _USERINFO.sub(userinfo, text)
-        return _SECRET_PARAM.sub(lambda m: f"{m['name']}{MASK}", text)
-    except Exception:  # noqa: BLE001 - masking is used in error paths and must not fail
-        return "<unprintable>"

@@ -29,10 +29,12 @@ from django.db import close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
 
+from cameras import metrics
 from cameras.models import Camera, CameraStatus
 from cameras.services import connect_guard
 from cameras.signals import camera_status_changed
 from cameras.snapshots import encode_snapshot, store_snapshot
+from config.logs import bound_camera
 
 if TYPE_CHECKING:
     import numpy as np
@@ -113,25 +115,34 @@ class CameraWorker:
         self.config_stamp = camera.updated_at
         self._handler_factory = handler_factory
         self._stop = threading.Event()
+        self._label = str(camera.pk)
         self._reader = StreamReader(
             camera.open_target(),
             label=camera.masked_source_url,
             guard=connect_guard(camera.source_url),
+            camera_id=camera.pk,
+            on_reconnect=metrics.RECONNECTS.labels(self._label).inc,
             **{"decoder": settings.CAMERA_DECODER, **(reader_options or {})},
         )
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
         self._last_heartbeat = 0.0
         self.frames_processed = 0
+        self._counted = False  # in the camera_workers gauge
 
     def start(self) -> None:
         """Start reading the stream and analysing its frames."""
         self._reader.start()
         self._thread.start()
+        metrics.WORKERS.inc()
+        self._counted = True
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop both threads, waiting at most ``timeout`` for the analysis to finish."""
         self._stop.set()
+        if self._counted:
+            self._counted = False
+            metrics.WORKERS.dec()
         self._reader.stop()
         self._thread.join(timeout)
 
@@ -140,6 +151,10 @@ class CameraWorker:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        with bound_camera(self.camera.pk):
+            self._run_bound()
+
+    def _run_bound(self) -> None:
         handler = None
         try:
             handler = self._handler_factory(self.camera)
@@ -157,6 +172,8 @@ class CameraWorker:
     def _loop(self, handler: FrameHandler) -> None:
         interval = 1.0 / max(self.camera.analysis_fps, 0.1)
         last_seq, next_analysis, next_snapshot = -1, 0.0, 0.0
+        frames_read = metrics.FRAMES_READ.labels(self._label)
+        frames_analysed = metrics.FRAMES_ANALYSED.labels(self._label)
         while not self._stop.is_set():
             release_broken_connections()
             frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
@@ -164,6 +181,8 @@ class CameraWorker:
             self._heartbeat(now)
             if frame is None:
                 continue
+            # Sequence numbers count every decoded frame, the ones skipped here included.
+            frames_read.inc(frame.seq - last_seq)
             last_seq = frame.seq
             if now >= next_snapshot:
                 next_snapshot = now + SNAPSHOT_SECONDS
@@ -176,6 +195,7 @@ class CameraWorker:
             next_analysis = due if due > now else now + interval
             handler.process(frame.image, frame.captured_at)
             self.frames_processed += 1
+            frames_analysed.inc()
 
     def _store_snapshot(self, image: np.ndarray) -> None:
         try:

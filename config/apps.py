@@ -1,11 +1,13 @@
 """The project package as an app, so that project-wide hooks have a place to connect."""
 
 from django.apps import AppConfig, apps
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
 class PresenceConfig(AppConfig):
-    """Connects the periodic-task sync to ``migrate``; owns no models.
+    """Connects the periodic-task sync to ``migrate`` and checks the metrics settings;
+    owns no models.
 
     ``post_migrate`` is only sent for apps with models, so the sync listens for
     django-celery-beat's, which also guarantees its tables exist.
@@ -24,3 +26,19 @@ class PresenceConfig(AppConfig):
             sender=apps.get_app_config("django_celery_beat"),
             dispatch_uid="presence.sync_periodic_tasks",
         )
+        checks.register(check_metrics_networks)
+
+
+def check_metrics_networks(
+    app_configs: object = None, **kwargs: object
+) -> list[checks.CheckMessage]:
+    """A typo in ``METRICS_ALLOWED_NETWORKS`` stops the start, rather than every scrape."""
+    from django.conf import settings
+
+    from config.metrics_http import check_networks
+
+    try:
+        check_networks(settings.METRICS_ALLOWED_NETWORKS)
+    except ValueError as exc:
+        return [checks.Error(str(exc), id="presence.E001")]
+    return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC
 
@@ -10,6 +12,39 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from config.api.errors import error_response
+from config.logs import request_id_var
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What an incoming id may be: a proxy's UUID or trace id fits; anything longer, or with
+# characters that could forge a log line or a header, is replaced by a new id.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id_from(header: str | None) -> str:
+    """The id a proxy or client sent, when it is well-formed; otherwise a new one."""
+    if header and _VALID_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Give every request an id, log every record under it, and return it in
+    ``X-Request-ID``, so a client's report, a proxy's log and ours can be matched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Bind the id for the request's records and set it on the response."""
+        request_id = request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
 
 
 class RequestSizeLimitMiddleware:

@@ -17,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.logs import logging_config
 from config.periodic import beat_schedule
 from config.secret_key import resolve_secret_key
 
@@ -43,7 +44,8 @@ if TRUSTED_PROXY_COUNT:
 # serves TLS at a proxy; SECURE_SSL_REDIRECT=0 is for a trial over plain HTTP, and then
 # cookies are not marked secure either (a browser would not send them back).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/"]  # container healthchecks speak plain HTTP
+# Container healthchecks and Prometheus (inside the compose network) speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/", r"^metrics$"]
 SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
 CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -79,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",
+    "config.metrics_http.RequestMetricsMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -204,6 +208,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule()
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING (LOG_FORMAT, request/camera ids, secret masking), not
+# handlers of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # In the embedded run nothing else runs beat: the server process runs periodic jobs itself.
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL)
 # ... and the camera supervisor runs as threads of the server process.
@@ -450,18 +457,21 @@ UNKNOWN_ENROL_MAX_CROPS = env_int("UNKNOWN_ENROL_MAX_CROPS", 3)
 FACE_MAX_IMAGE_BYTES = env_int("FACE_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
 FACE_MAX_IMAGE_PIXELS = env_int("FACE_MAX_IMAGE_PIXELS", 40_000_000)
 
+# --- Metrics ----------------------------------------------------------------------------
+# GET /metrics (Prometheus text format, config.metrics_http). Readers need the bearer
+# token when METRICS_TOKEN (or METRICS_TOKEN_FILE) is set, and an address in
+# METRICS_ALLOWED_NETWORKS when that is non-empty; with neither, /metrics answers 403.
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) makes web, workers and
+# camera supervisors write to one folder that every scrape sums (README, "Production").
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+
 # --- Logging ----------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+# "plain" (a line for people) or "json" (one JSON object a line, for a log collector). Both
+# carry the request id and camera id, and mask secrets in every record (config.logs).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+try:
+    LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc

@@ -1,5 +1,5 @@
 """Root URLs: the front door (``/``), the admin, the live page, the API under /api/v1/ (a
-router per app), schema and docs."""
+router per app), schema and docs, and the Prometheus metrics."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -10,6 +10,7 @@ from accounts.browser_views import browser_token
 from config.api import health
 from config.api.views import api_not_found
 from config.home import home
+from config.metrics_http import metrics_view
 from detections.live_page import live_page
 
 api_v1 = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("live/", live_page, name="live"),
     path("live/token", browser_token, name="live-token"),
     path("api/v1/", include(api_v1)),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "config.api.errors.handler400"

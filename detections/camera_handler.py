@@ -14,6 +14,7 @@ import numpy as np
 from django.conf import settings
 
 from cameras.models import Camera
+from detections import metrics
 from detections.pipeline import FrameProcessor, PipelineConfig
 from detections.recording import record_event
 from faces.engine import Face, FaceEngine, get_engine
@@ -62,6 +63,9 @@ class DetectionHandler:
     def __init__(self, camera: Camera) -> None:
         engine = get_engine()
         self.camera = camera
+        label = str(camera.pk)
+        self._faces = metrics.FACES_DETECTED.labels(label)
+        self._embeddings = metrics.EMBEDDINGS_COMPUTED.labels(label)
         self.processor = FrameProcessor(
             CameraEngine(engine, camera.detection_width),
             current_gallery(engine),
@@ -70,8 +74,15 @@ class DetectionHandler:
 
     def process(self, image: np.ndarray, captured_at: float) -> None:
         """Track the frame's faces and record what the tracks' events say."""
-        for event in self.processor.process(image, captured_at):
-            record_event(self.camera, event)
+        events = self.processor.process(image, captured_at)
+        timings = self.processor.last_timings
+        self._faces.inc(timings.faces)
+        self._embeddings.inc(timings.embedded)
+        for event in events:
+            detection = record_event(self.camera, event)
+            if detection is not None and event.kind == "confirmed":
+                # captured_at is when the reader decoded the frame (wall clock).
+                metrics.RECOGNITION_LATENCY.observe(max(0.0, time.time() - captured_at))
 
     def close(self) -> None:
         """Finish the open tracks, so no one seen last goes unrecorded."""

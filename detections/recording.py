@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from cameras.models import Camera
-from detections import live, live_cache
+from detections import live, live_cache, metrics
 from detections.clustering import assign_to_group
 from detections.models import Detection, DetectionStatus
 from detections.payloads import detection_payload
@@ -74,6 +74,7 @@ def create_detection(camera: Camera, event: TrackEvent) -> Detection:
     with transaction.atomic():
         detection.save()
         _announce_if_recognized(detection, was_recognized=False)
+    metrics.DETECTIONS.labels(detection.status).inc()
     _publish(detection, "detection.created")
     return detection
 

@@ -10,9 +10,14 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        """Write an outbox row with every attendance event and void (same transaction)."""
+        """Write an outbox row with every attendance event and void (same transaction);
+        report the outbox's depth at every metrics scrape."""
         from attendance import signals
+        from config.metrics import register_collector
         from integrations import receivers
+        from integrations.metrics import collect_outbox
+
+        register_collector("odoo_outbox", collect_outbox)
 
         signals.event_created.connect(
             receivers.outbox_event_created, dispatch_uid="integrations-outbox-created"

@@ -32,6 +32,7 @@ reaches a log or ``error``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import re
@@ -143,9 +144,15 @@ class _StderrDrain(threading.Thread):
         self.fps = 0.0
         self.lines: deque[str] = deque(maxlen=KEPT_LINES)
         self._in_output = False
+        # Made in the reader's thread: its log context (the camera) carries over.
+        self._context = contextvars.copy_context()
 
     def run(self) -> None:
-        """Consume lines until EOF; the header event is set then at the latest."""
+        """Consume lines until EOF, in the log context of the thread that started it."""
+        self._context.run(self._consume)
+
+    def _consume(self) -> None:
+        """Read to EOF; the header event is set then at the latest."""
         try:
             if self._stream is None:
                 return

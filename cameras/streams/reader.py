@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from cameras.sources import mask_url
+from config.logs import bound_camera
 
 from .capture import capture_size, describe_open_failure, open_capture, plausible_fps
 from .ffmpeg import FfmpegCapture
@@ -127,7 +128,9 @@ class StreamReader:
     nothing is opened until a later retry passes it. ``decoder`` is ``"opencv"`` (a
     ``cv2.VideoCapture``) or ``"ffmpeg"`` (an ``ffmpeg`` process, see ``ffmpeg``; a device
     index still goes through OpenCV), and ``scale_width`` has the ffmpeg decoder scale
-    frames down to that width. ``capture_factory(target)`` replaces both and
+    frames down to that width. ``camera_id`` tags the log records of the reader's threads
+    and ``on_reconnect()`` is called at each reconnect (the camera's metrics); the
+    supervisor gives both. ``capture_factory(target)`` replaces both decoders and
     ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
     """
 
@@ -150,10 +153,14 @@ class StreamReader:
         guard: Callable[[], None] | None = None,
         decoder: str = "opencv",
         scale_width: int | None = None,
+        camera_id: int | None = None,
+        on_reconnect: Callable[[], None] | None = None,
     ) -> None:
         if decoder not in DECODERS:
             raise ValueError(f"unknown decoder {decoder!r} (one of {', '.join(DECODERS)})")
         self._target = target
+        self.camera_id = camera_id
+        self._on_reconnect = on_reconnect
         self.decoder = decoder
         self.scale_width = scale_width
         self._guard = guard
@@ -397,13 +404,17 @@ class StreamReader:
             self._gen += 1
             self._phase = (_Phase.WAITING, time.monotonic())
             thread = threading.Thread(
-                target=self._run,
+                target=self._thread_main,
                 args=(self._gen, loss),
                 name=f"camera-reader {self.label}",
                 daemon=True,
             )
             self._thread = thread
         thread.start()
+
+    def _thread_main(self, gen: int, loss: _Lost | None) -> None:
+        with bound_camera(self.camera_id):
+            self._run(gen, loss)
 
     def _run(self, gen: int, loss: _Lost | None) -> None:
         try:
@@ -453,6 +464,8 @@ class StreamReader:
             if gen != self._gen or self._stop.is_set():
                 return False
             self._reconnects.append(time.monotonic())
+        if self._on_reconnect is not None:
+            self._on_reconnect()
         self._set_state(StreamState.CONNECTING, gen=gen)
         return True
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from prometheus_client import REGISTRY
 
 from cameras.models import Camera, CameraStatus
 from cameras.signals import camera_status_changed
@@ -81,8 +82,14 @@ def status_of(camera) -> str:
     return camera.status
 
 
+def metric(name: str, camera_id: int | None = None) -> float:
+    labels = {} if camera_id is None else {"camera": str(camera_id)}
+    return REGISTRY.get_sample_value(f"presence_{name}", labels) or 0.0
+
+
 @both_decoders
 def test_rtsp_outage_goes_offline_and_recovers(require_rtsp, short_video):
+    workers_before = metric("camera_workers")
     with RtspServer(short_video.path) as server:
         camera = Camera.objects.create(name="RTSP", source_url=server.url, analysis_fps=5)
         with Running() as supervisor:
@@ -103,6 +110,13 @@ def test_rtsp_outage_goes_offline_and_recovers(require_rtsp, short_video):
                 return camera.fps
 
             assert wait_for(measured_fps, 10)
+            assert metric("camera_workers") == workers_before + 1
+    # What /metrics says of the camera (this process counts for itself in tests).
+    assert metric("camera_workers") == workers_before
+    assert metric("camera_reconnects_total", camera.pk) >= 1
+    analysed = metric("camera_frames_analysed_total", camera.pk)
+    assert analysed == CountingHandler.frames[camera.pk]
+    assert metric("camera_frames_read_total", camera.pk) >= analysed
 
 
 @both_decoders

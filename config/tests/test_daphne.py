@@ -24,6 +24,7 @@ from config.http_status import register_status_phrases
 from config.testing import LOOPBACK, free_port, port_open, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+METRICS_TOKEN = "daphne-metrics-token-0123456789abcdef"
 
 
 def dockerfile_command() -> list[str]:
@@ -75,6 +76,9 @@ def daphne(transactional_db, tmp_path):
         LOGIN_ADDRESS_FAILURE_LIMIT="3",
         SECURE_SSL_REDIRECT="0",
         DEBUG="0",
+        LOG_FORMAT="json",
+        METRICS_TOKEN=METRICS_TOKEN,
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
     )
     log = tmp_path / "daphne.log"
     process = subprocess.Popen(
@@ -93,6 +97,42 @@ def daphne(transactional_db, tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def get(port: int, path: str, **headers: str) -> tuple[http.client.HTTPResponse, bytes]:
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=20)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response, body
+
+
+def test_request_ids_json_logs_and_metrics_under_daphne(daphne, tmp_path):
+    response, _ = get(daphne, "/api/v1/no-such-thing", **{"X-Request-ID": "e2e-request-1"})
+    assert response.status == 404
+    assert response.getheader("X-Request-ID") == "e2e-request-1"
+    response, _ = get(daphne, "/api/v1/health/live")
+    assert len(response.getheader("X-Request-ID")) == 32
+
+    refused, _ = get(daphne, "/metrics")
+    assert refused.status == 401
+    response, body = get(daphne, "/metrics", Authorization=f"Bearer {METRICS_TOKEN}")
+    assert response.status == 200
+    text = body.decode()
+    assert 'presence_http_request_duration_seconds_count{method="GET",status="2xx",' in text
+    assert 'view="health-live"' in text
+    assert any((tmp_path / "metrics").glob("histogram_*.db"))  # multiprocess mode
+
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "daphne.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    requests = [line for line in lines if line["logger"] == "django.request"]
+    (not_found,) = [line for line in requests if "no-such-thing" in line["message"]]
+    assert not_found["request_id"] == "e2e-request-1"
+    assert all(len(line["request_id"]) >= 13 for line in requests)  # never "-"
 
 
 def login(port: int, email: str, forwarded: str) -> http.client.HTTPResponse:

@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from attendance.models import AttendanceEvent, EventKind, EventSource
+from integrations import metrics
 from integrations.jobs import JobReport
 from integrations.models import (
     UNFINISHED_STATES,
@@ -215,6 +216,7 @@ class OutboxPusher:
         row.save()
         self.report.count(result.state)
         self.report.count(f"outcome:{result.outcome}")
+        metrics.OUTBOX_PUSHES.labels(str(result.state)).inc()
 
     def _failed(self, row: OdooOutbox, exc: OdooError) -> bool:
         message = self.redact(f"{exc.code}: {exc.message}")
@@ -225,6 +227,7 @@ class OutboxPusher:
             row.next_attempt_at = None
             row.save()
             self.report.count(OutboxState.FAILED)
+            metrics.OUTBOX_PUSHES.labels(str(OutboxState.FAILED)).inc()
             self.report.error(exc.code, message, outbox=row.pk)
             return True
         now = self.clock()
@@ -233,10 +236,12 @@ class OutboxPusher:
             row.outcome = "gave_up"
             row.next_attempt_at = None
             self.report.count(OutboxState.FAILED)
+            metrics.OUTBOX_PUSHES.labels(str(OutboxState.FAILED)).inc()
         else:
             row.outcome = "retrying"
             row.next_attempt_at = now + backoff(row.attempts)
             self.report.count("retried")
+            metrics.OUTBOX_PUSHES.labels("retried").inc()
         row.save()
         self.report.error(exc.code, message, outbox=row.pk)
         logger.warning("Odoo push of outbox row %s failed: %s", row.pk, exc.code)
