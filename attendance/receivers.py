@@ -36,5 +36,8 @@ def connect() -> None:
     """Connect the receivers (called from ``AttendanceConfig.ready``)."""
     detection_recognized.connect(on_detection_recognized, dispatch_uid="attendance-sighting")
     signals.event_created.connect(live.announce_created, dispatch_uid="attendance-live-created")
+    signals.events_created.connect(
+        live.announce_many_created, dispatch_uid="attendance-live-many-created"
+    )
     for signal in (post_save, post_delete):
         signal.connect(touch_schedule, sender=ScheduleInterval, dispatch_uid="attendance-touch")

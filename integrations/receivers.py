@@ -31,6 +31,14 @@ def outbox_event_created(sender: Any, event: AttendanceEvent, **kwargs: Any) -> 
     transaction.on_commit(request_push)
 
 
+def outbox_events_created(sender: Any, events: list[AttendanceEvent], **kwargs: Any) -> None:
+    """Events the camera rules made together: their rows in one INSERT, one push request."""
+    OdooOutbox.objects.bulk_create(
+        [OdooOutbox(event=e, person_id=e.person_id, kind=e.kind, at=e.at) for e in events]
+    )
+    transaction.on_commit(request_push)
+
+
 def outbox_event_voided(sender: Any, event: AttendanceEvent, **kwargs: Any) -> None:
     """A void: a row that undoes in Odoo what the event's row did."""
     OdooOutbox.objects.create(
