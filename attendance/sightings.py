@@ -224,11 +224,12 @@ def _lock_states(person_ids: list[int], detection_ids: list[int]) -> dict[int, L
         state = PersonAttendanceState.from_db(db, STATE_COLUMNS, row[: split[0]])
         state.person = Person.from_db(db, PERSON_COLUMNS, row[split[0] : split[1]])
         open_event = row[split[1] : split[1] + len(OPEN_EVENT_COLUMNS)]
-        state.open_event = (
-            AttendanceEvent.from_db(db, OPEN_EVENT_COLUMNS, open_event)
-            if open_event[0] is not None
-            else None
-        )
+        if state.open_event_id is None:
+            state.open_event = None
+        elif open_event[0] == state.open_event_id:
+            state.open_event = AttendanceEvent.from_db(db, OPEN_EVENT_COLUMNS, open_event)
+        # Otherwise the lock waited for the transaction that changed the open event, and
+        # the join read it from this statement's older snapshot: it loads on first use.
         schedule_id, version, decided = row[-3:]
         locked[state.person_id] = LockedState(state, schedule_id, version, frozenset(decided))
     return locked
@@ -425,11 +426,18 @@ def _carry_out(
     writes.states.append(state)
 
 
+def _open_event_id(state: PersonAttendanceState) -> int | None:
+    """The open event's id, also when it was assigned before it was inserted."""
+    if PersonAttendanceState.open_event.is_cached(state) and state.open_event is not None:
+        return state.open_event.pk
+    return state.open_event_id
+
+
 def _update_states(states: list[PersonAttendanceState]) -> None:
     columns = [
         [s.pk for s in states],
         [s.is_in for s in states],
-        [s.open_event.pk if s.open_event is not None else None for s in states],
+        [_open_event_id(s) for s in states],
         [s.last_event_at for s in states],
         [s.last_counted_sighting_at for s in states],
         [s.last_seen_at for s in states],
