@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from detections.models import Detection, DetectionStatus
@@ -94,15 +94,18 @@ class SightingBatcher:
         return batch, False
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            batch, stop = self._collect(item)
-            close_old_connections()
-            decide(batch)
-            if stop:
-                return
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    return
+                batch, stop = self._collect(item)
+                close_old_connections()
+                decide(batch)
+                if stop:
+                    return
+        finally:
+            connections.close_all()
 
     def close(self, timeout: float = EXIT_WAIT_SECONDS) -> None:
         """Decide what is queued and stop the thread (at exit)."""

@@ -117,17 +117,23 @@ def _lock_sql() -> str:
 
 
 @cache
-def _state_update_sql() -> str:
-    """Every state of a batch written in one statement, from one array per column."""
+def _states_and_decisions_sql() -> str:
+    """Every state of a batch updated and every decision inserted, in one statement (a
+    sighting that changes nothing costs this and the lock), from one array per column."""
+    decision = SightingDecision._meta.db_table
     return (
-        f"UPDATE {PersonAttendanceState._meta.db_table} AS s SET"  # noqa: S608
+        f"WITH states AS (UPDATE {PersonAttendanceState._meta.db_table} AS s SET"  # noqa: S608
         " is_in = v.is_in, open_event_id = v.open_event_id, last_event_at = v.last_event_at,"
         " last_counted_sighting_at = v.counted, last_seen_at = v.seen,"
         " last_camera_id = v.camera"
         " FROM unnest(%s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[],"
         " %s::timestamptz[], %s::timestamptz[], %s::bigint[])"
         " AS v(id, is_in, open_event_id, last_event_at, counted, seen, camera)"
-        " WHERE s.id = v.id"
+        " WHERE s.id = v.id)"
+        f" INSERT INTO {decision}"
+        " (detection_id, person_id, camera_id, at, outcome, event_id, created_at)"
+        " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[],"
+        " %s::text[], %s::bigint[], %s::timestamptz[]) RETURNING id"
     )
 
 
@@ -276,10 +282,12 @@ def _camera(detection: Detection) -> Camera | None:
 def _sighting(detection: Detection, spec: ScheduleSpec) -> rules.Sighting:
     camera = _camera(detection)
     at = detection.captured_at
+    direction = camera.direction if camera is not None else None
+    first_last = direction == rules.BOTH and spec.punch_mode == rules.FIRST_LAST
     return rules.Sighting(
         at=at,
-        direction=camera.direction if camera is not None else None,
-        work_date=work_date_for(spec, at),
+        direction=direction,
+        work_date=work_date_for(spec, at) if first_last else None,
         punch_mode=spec.punch_mode,
         max_shift=timedelta(minutes=spec.max_shift_minutes),
     )
@@ -433,7 +441,13 @@ def _open_event_id(state: PersonAttendanceState) -> int | None:
     return state.open_event_id
 
 
-def _update_states(states: list[PersonAttendanceState]) -> None:
+def _write_states_and_decisions(
+    states: list[PersonAttendanceState], decisions: list[SightingDecision]
+) -> None:
+    """The batch's states and decisions in one statement; the decisions get their ids."""
+    for decision in decisions:
+        if decision.event is not None:
+            decision.event_id = decision.event.pk  # inserted after it was assigned
     columns = [
         [s.pk for s in states],
         [s.is_in for s in states],
@@ -442,9 +456,21 @@ def _update_states(states: list[PersonAttendanceState]) -> None:
         [s.last_counted_sighting_at for s in states],
         [s.last_seen_at for s in states],
         [s.last_camera_id for s in states],
+        [d.detection_id for d in decisions],
+        [d.person_id for d in decisions],
+        [d.camera_id for d in decisions],
+        [d.at for d in decisions],
+        [str(d.outcome) for d in decisions],
+        [d.event_id for d in decisions],
+        [d.created_at for d in decisions],
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_state_update_sql(), columns)
+        cursor.execute(_states_and_decisions_sql(), columns)
+        ids = [row[0] for row in cursor.fetchall()]
+    for decision, pk in zip(decisions, ids, strict=True):
+        decision.pk = pk
+        decision._state.adding = False
+        decision._state.db = connection.alias
 
 
 def _write(writes: _Writes) -> None:
@@ -455,10 +481,8 @@ def _write(writes: _Writes) -> None:
         AttendanceEvent.objects.bulk_create(writes.events)
         audit.record_creates(writes.events, audit.AuditContext())
         signals.events_created.send(AttendanceEvent, events=writes.events)
-    if writes.states:
-        _update_states(writes.states)
     if writes.decisions:
-        SightingDecision.objects.bulk_create(writes.decisions)
+        _write_states_and_decisions(writes.states, writes.decisions)
     recompute_days(writes.days)
 
 
