@@ -1,10 +1,17 @@
 """Sightings per second through the attendance rules into events and days, on PostgreSQL.
 
-Goal (issue 8): at least 500 sightings per second on one core. Each sighting is one call
-of ``attendance.sightings.record_sighting`` as the ``detection_recognized`` receiver
-makes it: in one transaction, the person's row lock, the decision, maybe an event (with
-its audit row and the live broadcast through Redis after the commit), the state and the
-day recomputed, and the decision row.
+Goal (issue 8): at least 500 sightings per second on one core. The same stream runs three
+times, the attendance written by each run deleted before the next:
+
+1. one by one, each a call of ``attendance.sightings.record_sighting`` (a batch of one):
+   in one transaction, the person's row lock, the decision, maybe an event (with its
+   audit row, its Odoo outbox row and the live broadcast through Redis after the
+   commit), the state, the days and the decision row;
+2. in consecutive batches of ``--batch`` (``record_sightings``: one transaction and a
+   fixed number of statements per batch);
+3. as the pipeline sends it: ``detection_recognized`` for each sighting, which the
+   receiver queues for the process's batcher thread (``attendance.batcher``), timed
+   until the thread has decided the last one. This is the live path.
 
 The stream is a few working days of ``--people`` people at two entry and two exit doors:
 per person and day a check-in sighting around 08:50, a second entry camera a few seconds
@@ -14,11 +21,11 @@ detections are inserted beforehand (not timed), the stream runs in time order, a
 SQL statements of each outcome are counted with an execute wrapper. The people, their
 detections and attendance are this benchmark's own (codes ``RULES-``), deleted at the
 start of each run, so it can share the attendance API benchmark's database (whose year
-of events makes the indexes realistic).
+of events makes the indexes realistic); ``--database-url`` chooses another.
 
 Run from the repository root (PostgreSQL and Redis must be up)::
 
-    .venv/bin/python benchmarks/rules_throughput.py [--people 200] [--days 5]
+    .venv/bin/python benchmarks/rules_throughput.py [--people 200] [--days 5] [--batch 100]
 """
 
 from __future__ import annotations
