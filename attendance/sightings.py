@@ -105,11 +105,12 @@ def _lock_sql() -> str:
         *(f"e.{name}" for name in OPEN_EVENT_COLUMNS),
         schedule_id,
         f"(SELECT updated_at FROM {WorkSchedule._meta.db_table} WHERE id = {schedule_id})",  # noqa: S608
-        f"ARRAY(SELECT detection_id FROM {SightingDecision._meta.db_table}"  # noqa: S608
-        " WHERE detection_id = ANY(%s) AND person_id = s.person_id)",
+        "ARRAY(SELECT detection_id FROM decided d WHERE d.person_id = s.person_id)",
     ]
     return (
-        f"SELECT {', '.join(columns)} FROM {state} s"  # noqa: S608
+        f"WITH decided AS MATERIALIZED (SELECT detection_id, person_id"  # noqa: S608
+        f" FROM {SightingDecision._meta.db_table} WHERE detection_id = ANY(%s))"
+        f" SELECT {', '.join(columns)} FROM {state} s"
         f" JOIN {person} p ON p.id = s.person_id"
         f" LEFT JOIN {event} e ON e.id = s.open_event_id"
         " WHERE s.person_id = ANY(%s) ORDER BY s.person_id FOR UPDATE OF s"
