@@ -247,7 +247,9 @@ def _lock_or_create(person_ids: list[int], detection_ids: list[int]) -> dict[int
     locked = _lock_states(person_ids, detection_ids)
     missing = [pk for pk in person_ids if pk not in locked]
     if missing:
-        existing = Person.objects.filter(pk__in=missing).values_list("pk", flat=True)
+        # In person order, as the locks: two batches inserting the same new people
+        # wait for each other in one order, never in a cycle.
+        existing = Person.objects.filter(pk__in=missing).order_by("pk").values_list("pk", flat=True)
         PersonAttendanceState.objects.bulk_create(
             [PersonAttendanceState(person_id=pk) for pk in existing], ignore_conflicts=True
         )

@@ -4,9 +4,11 @@ decided one by one in time order end: the same decisions, events, days and state
 from __future__ import annotations
 
 import random
+import threading
 from datetime import time, timedelta
 
 import pytest
+from django.db import connection
 
 from accounts.models import AuditLog
 from attendance.models import (
@@ -166,3 +168,41 @@ def test_a_batch_asks_for_one_push(django_capture_on_commit_callbacks, enqueued)
         record_sightings([make_detection(p, entry, T0) for p in people])
     assert enqueued == [("integrations.tasks.push_attendance",)]
     assert OdooOutbox.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_over_the_same_people_never_deadlock():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    people = [make_person(f"C{i}") for i in range(8)]
+    for person in people[:2]:  # existing rows; the batches create the others' rows
+        PersonAttendanceState.objects.create(person=person)
+    entry = make_camera("Entry", "entry")
+    orders = [[0, 2, 4, 6, 7], [7, 6, 5, 3, 1], [5, 4, 3, 2, 0], [1, 3, 5, 7, 6, 4]]
+    batches = [
+        [make_detection(people[i], entry, T0 + timedelta(seconds=n)) for i in order]
+        for n, order in enumerate(orders)
+    ]
+    barrier = threading.Barrier(len(batches))
+    errors: list[BaseException] = []
+
+    def run(batch):
+        try:
+            barrier.wait(timeout=10)
+            record_sightings(batch)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    for index, person in enumerate(people):
+        assert AttendanceEvent.objects.filter(person=person).count() == 1
+        seen = sum(index in order for order in orders)
+        assert SightingDecision.objects.filter(person=person).count() == seen
+        assert PersonAttendanceState.objects.get(person=person).is_in
