@@ -48,6 +48,9 @@ def decide(detections: list[Detection]) -> None:
     try:
         record_sightings(detections)
     except Exception:
+        if len(detections) == 1:
+            logger.exception("Attendance could not record detection #%s", detections[0].pk)
+            return
         logger.exception("A batch of %s sightings failed; deciding one by one", len(detections))
         for detection in detections:
             try:

@@ -1,8 +1,11 @@
-"""Writing ``AttendanceDay`` rows: one work date from its events, and the nightly pass.
+"""Writing ``AttendanceDay`` rows: work dates from their events, and the nightly pass.
 
 A row is always ``days.compute_day`` of the events, so this module only gathers the
 inputs: the events around the work date, the person's schedule, the holidays. A day that
-has nothing to say yet (a working day not over, no attendance) has no row.
+has nothing to say yet (a working day not over, no attendance) has no row. Any number of
+(person, work date) pairs are recomputed together (``recompute_days``: one statement
+reads all their events and holiday flags, one upsert writes the rows, one delete removes
+the empty ones), so a batch of sightings settles its days in three round trips at most.
 """
 
 from __future__ import annotations
