@@ -151,13 +151,15 @@ def _close_at_exit() -> None:
 def decide_pending_sightings(now: datetime | None = None) -> int:
     """Decide the recognised detections of the last ``PENDING_WINDOW`` that have no
     decision and have not changed for ``PENDING_SETTLE`` (so a batch still in flight is
-    left alone): the sightings a process lost when it died with them queued. Returns
-    how many it decided."""
+    left alone): the sightings a process lost when it died with them queued. A detection
+    labelled by hand is no sighting (the pipeline never announced it) and is left alone.
+    Returns how many it decided."""
     now = now or timezone.now()
     pending = list(
         Detection.objects.filter(
             status=DetectionStatus.RECOGNIZED,
             person__isnull=False,
+            assigned_at__isnull=True,
             captured_at__gte=now - PENDING_WINDOW,
             updated_at__lt=now - PENDING_SETTLE,
             attendance_decision__isnull=True,

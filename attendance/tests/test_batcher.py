@@ -77,10 +77,11 @@ def test_pending_sightings_are_decided_once_settled():
     decided = make_detection(make_person("D"), entry, now - timedelta(minutes=5))
     record_sighting(decided)
     unknown = make_detection(None, entry, now - timedelta(minutes=5), status="unknown")
+    labelled = make_detection(person, entry, now - timedelta(minutes=5), assigned_at=now)
     Detection.objects.exclude(pk=in_flight.pk).update(updated_at=now - timedelta(minutes=2))
     assert decide_pending_sightings(now=now) == 1
     assert SightingDecision.objects.get(detection=lost).outcome == "created_check_in"
-    for detection in (in_flight, too_old, unknown):
+    for detection in (in_flight, too_old, unknown, labelled):
         assert not SightingDecision.objects.filter(detection=detection).exists()
     assert SightingDecision.objects.count() == 2
     assert decide_pending_sightings(now=now) == 0
