@@ -70,8 +70,27 @@ def _inputs_sql() -> str:
     )
 
 
+def _day_inputs_orm(keys: list[DayKey]) -> tuple[list[list[DayEvent]], list[bool]]:
+    """``_day_inputs`` through the ORM, two statements a key, for databases other than
+    PostgreSQL."""
+    events, holidays = [], []
+    for key in keys:
+        start, end = event_window(key.spec, key.work_date)
+        active = AttendanceEvent.objects.active().filter(person_id=key.person_id)
+        window = active.filter(at__gte=start, at__lt=end)
+        following = active.filter(at__gte=end).order_by("at", "id")[:1]
+        found = [DayEvent(*row) for row in window.values_list("id", "kind", "at")]
+        found += [DayEvent(*row) for row in following.values_list("id", "kind", "at")]
+        events.append(sorted(found, key=lambda e: (e.at, e.id)))
+        holidays.append(Holiday.objects.filter(date=key.work_date).exists())
+    return events, holidays
+
+
 def _day_inputs(keys: list[DayKey]) -> tuple[list[list[DayEvent]], list[bool]]:
-    """Every key's events (see ``events_for_day``) and holiday flag, in one statement."""
+    """Every key's events (see ``events_for_day``) and holiday flag, in one statement on
+    PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return _day_inputs_orm(keys)
     windows = [event_window(key.spec, key.work_date) for key in keys]
     params = [
         [key.person_id for key in keys],

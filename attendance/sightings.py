@@ -83,6 +83,14 @@ STATE_COLUMNS = _columns(
 )
 PERSON_COLUMNS = _columns(Person, {"id", "active", "department_id", "employee_code", "full_name"})
 OPEN_EVENT_COLUMNS = _columns(AttendanceEvent, {"id", "kind", "at"})
+STATE_FIELDS = [
+    "is_in",
+    "open_event",
+    "last_event_at",
+    "last_counted_sighting_at",
+    "last_seen_at",
+    "last_camera",
+]
 
 
 @cache
@@ -218,9 +226,13 @@ class LockedState:
 
 
 def _lock_states(person_ids: list[int], detection_ids: list[int]) -> dict[int, LockedState]:
-    """One statement: the people's state rows locked (in person order), each with the
-    person, the open event, which schedule applies (and its version) and which of
-    ``detection_ids`` already have a decision; people with no state row yet are absent."""
+    """The people's state rows locked (in person order), each with the person, the open
+    event, which schedule applies (and its version) and which of ``detection_ids``
+    already have a decision; people with no state row yet are absent. One statement on
+    PostgreSQL; the ORM elsewhere (SQLite, the embedded run, has no row locks: it lets
+    one writer at a time)."""
+    if connection.vendor != "postgresql":
+        return _read_states(person_ids, detection_ids)
     with connection.cursor() as cursor:
         cursor.execute(_lock_sql(), [detection_ids, sorted(person_ids)])
         rows = cursor.fetchall()
@@ -240,6 +252,49 @@ def _lock_states(person_ids: list[int], detection_ids: list[int]) -> dict[int, L
         schedule_id, version, decided = row[-3:]
         locked[state.person_id] = LockedState(state, schedule_id, version, frozenset(decided))
     return locked
+
+
+def _read_states(person_ids: list[int], detection_ids: list[int]) -> dict[int, LockedState]:
+    """``_lock_states`` through the ORM, a few statements, for databases other than
+    PostgreSQL."""
+    states = list(
+        PersonAttendanceState.objects.select_for_update()
+        .select_related("person", "open_event")
+        .filter(person_id__in=person_ids)
+        .order_by("person_id")
+    )
+    own = dict(
+        PersonSchedule.objects.filter(person_id__in=person_ids).values_list(
+            "person_id", "schedule_id"
+        )
+    )
+    departments = {state.person.department_id for state in states}
+    shared = dict(
+        DepartmentSchedule.objects.filter(department_id__in=departments).values_list(
+            "department_id", "schedule_id"
+        )
+    )
+    schedules = {state.person_id: own.get(state.person_id) for state in states}
+    for state in states:
+        schedules[state.person_id] = schedules[state.person_id] or shared.get(
+            state.person.department_id
+        )
+    versions = dict(
+        WorkSchedule.objects.filter(pk__in=set(schedules.values())).values_list("pk", "updated_at")
+    )
+    decided: dict[int, set[int]] = defaultdict(set)
+    earlier = SightingDecision.objects.filter(detection_id__in=detection_ids)
+    for person_id, detection_id in earlier.values_list("person_id", "detection_id"):
+        decided[person_id].add(detection_id)
+    return {
+        state.person_id: LockedState(
+            state,
+            schedules[state.person_id],
+            versions.get(schedules[state.person_id]),
+            frozenset(decided[state.person_id]),
+        )
+        for state in states
+    }
 
 
 def _lock_or_create(person_ids: list[int], detection_ids: list[int]) -> dict[int, LockedState]:
@@ -447,10 +502,17 @@ def _open_event_id(state: PersonAttendanceState) -> int | None:
 def _write_states_and_decisions(
     states: list[PersonAttendanceState], decisions: list[SightingDecision]
 ) -> None:
-    """The batch's states and decisions in one statement; the decisions get their ids."""
+    """The batch's states and decisions in one statement on PostgreSQL (two elsewhere);
+    the decisions get their ids."""
     for decision in decisions:
         if decision.event is not None:
             decision.event_id = decision.event.pk  # inserted after it was assigned
+    if connection.vendor != "postgresql":
+        for state in states:
+            state.open_event_id = _open_event_id(state)
+        PersonAttendanceState.objects.bulk_update(states, STATE_FIELDS)
+        SightingDecision.objects.bulk_create(decisions)
+        return
     columns = [
         [s.pk for s in states],
         [s.is_in for s in states],
