@@ -45,7 +45,8 @@ def enqueued(monkeypatch) -> list[tuple]:
     beside a test would race it. Tests run the job functions themselves."""
     calls: list[tuple] = []
     monkeypatch.setattr(
-        "config.background.enqueue", lambda task, *args: calls.append((task.name, *args))
+        "config.background.enqueue",
+        lambda task, *args, **_options: calls.append((task.name, *args)),
     )
     return calls
 

@@ -104,7 +104,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     }
 
 
-def record(
+def _row(
     action: str,
     instance: models.Model,
     context: AuditContext,
@@ -112,9 +112,8 @@ def record(
     *,
     object_id: Any = None,
 ) -> AuditLog:
-    """Write one audit row; the actor's email is copied so it outlives the user."""
     actor = context.actor
-    return AuditLog.objects.create(
+    return AuditLog(
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
         action=action,
@@ -127,12 +126,36 @@ def record(
     )
 
 
-def record_create(instance: models.Model, context: AuditContext) -> AuditLog:
-    """Log a creation with every field's initial value."""
-    changes = {
+def record(
+    action: str,
+    instance: models.Model,
+    context: AuditContext,
+    changes: dict[str, Any] | None = None,
+    *,
+    object_id: Any = None,
+) -> AuditLog:
+    """Write one audit row; the actor's email is copied so it outlives the user."""
+    row = _row(action, instance, context, changes, object_id=object_id)
+    row.save(force_insert=True)
+    return row
+
+
+def _creation(instance: models.Model) -> dict[str, Any]:
+    return {
         name: {"old": None, "new": _public(value)} for name, value in snapshot(instance).items()
     }
-    return record(AuditAction.CREATE, instance, context, changes)
+
+
+def record_create(instance: models.Model, context: AuditContext) -> AuditLog:
+    """Log a creation with every field's initial value."""
+    return record(AuditAction.CREATE, instance, context, _creation(instance))
+
+
+def record_creates(instances: list[models.Model], context: AuditContext) -> list[AuditLog]:
+    """``record_create`` for many saved instances in one INSERT (the attendance rules log
+    a batch of camera events at once)."""
+    rows = [_row(AuditAction.CREATE, i, context, _creation(i)) for i in instances]
+    return AuditLog.objects.bulk_create(rows) if rows else []
 
 
 def record_update(

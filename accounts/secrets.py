@@ -10,6 +10,7 @@ These are pure functions (no Django), so any app may use them for logs and messa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "********"
@@ -46,8 +47,10 @@ _SECRET_PARAM = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
-    """Whether a field, key or parameter called ``name`` holds a secret."""
+    """Whether a field, key or parameter called ``name`` holds a secret (remembered per
+    name: every audit row asks it of each of its model's field names)."""
     lowered = name.lower()
     return lowered in SECRET_NAMES or any(part in lowered for part in SECRET_NAME_PARTS)
 

@@ -23,3 +23,14 @@ def announce_created(sender: Any, event: AttendanceEvent, **_kwargs: Any) -> Non
     data = event_payload(event)
     camera_id = event.camera_id
     transaction.on_commit(lambda: live.broadcast(EVENT_TYPE, data, camera_id=camera_id))
+
+
+def announce_many_created(sender: Any, events: list[AttendanceEvent], **_kwargs: Any) -> None:
+    """``signals.events_created`` receiver: each event's message, in order, after the commit."""
+    messages = [(event_payload(event), event.camera_id) for event in events]
+
+    def send() -> None:
+        for data, camera_id in messages:
+            live.broadcast(EVENT_TYPE, data, camera_id=camera_id)
+
+    transaction.on_commit(send)

@@ -1,8 +1,9 @@
 """Reactions of the attendance app to signals: its own and other apps'.
 
-A recognised detection becomes a sighting decision. The camera pipeline sends the signal
-after its own commit; whatever goes wrong here is logged and swallowed so attendance can
-never stop detections from being recorded. Each new event is announced on the live
+A recognised detection becomes a sighting decision, in the next batch of this process
+(``attendance.batcher``). The camera pipeline sends the signal after its own commit;
+whatever goes wrong here is logged and swallowed so attendance can never stop detections
+from being recorded. Each new event is announced on the live
 WebSocket once its transaction commits.
 """
 
@@ -23,11 +24,12 @@ logger = logging.getLogger(__name__)
 
 
 def on_detection_recognized(sender: Any, detection: Detection, **_kwargs: Any) -> None:
-    """Record the sighting; never raise into the detection pipeline."""
-    from attendance.sightings import record_sighting
+    """Record the sighting (now, or queued for the next batch); never raise into the
+    detection pipeline."""
+    from attendance.batcher import submit
 
     try:
-        record_sighting(detection)
+        submit(detection)
     except Exception:
         logger.exception("Attendance could not record detection #%s", detection.pk)
 
@@ -36,5 +38,8 @@ def connect() -> None:
     """Connect the receivers (called from ``AttendanceConfig.ready``)."""
     detection_recognized.connect(on_detection_recognized, dispatch_uid="attendance-sighting")
     signals.event_created.connect(live.announce_created, dispatch_uid="attendance-live-created")
+    signals.events_created.connect(
+        live.announce_many_created, dispatch_uid="attendance-live-many-created"
+    )
     for signal in (post_save, post_delete):
         signal.connect(touch_schedule, sender=ScheduleInterval, dispatch_uid="attendance-touch")

@@ -45,11 +45,13 @@ class PersonState:
 
 @dataclass(frozen=True)
 class Sighting:
-    """One recognised detection: when, through which kind of door, on which work date."""
+    """One recognised detection: when, through which kind of door, on which work date
+    (which only ``first_last`` at a ``both`` door reads: the service leaves it None
+    elsewhere, since working it out costs more than the whole decision)."""
 
     at: datetime
     direction: str | None
-    work_date: date
+    work_date: date | None = None
     punch_mode: str = TOGGLE
     max_shift: timedelta = timedelta(hours=16)
 

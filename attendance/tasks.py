@@ -18,3 +18,12 @@ def close_yesterday() -> int:
     from attendance.day_records import close_yesterday as close
 
     return close()
+
+
+@shared_task(name="attendance.tasks.decide_pending_sightings")
+def decide_pending_sightings() -> int:
+    """Decide recognised detections left without a decision (a process that died with
+    them queued for a batch)."""
+    from attendance.batcher import decide_pending_sightings as decide
+
+    return decide()

@@ -1,10 +1,17 @@
 """Sightings per second through the attendance rules into events and days, on PostgreSQL.
 
-Goal (issue 8): at least 500 sightings per second on one core. Each sighting is one call
-of ``attendance.sightings.record_sighting`` as the ``detection_recognized`` receiver
-makes it: in one transaction, the person's row lock, the decision, maybe an event (with
-its audit row and the live broadcast through Redis after the commit), the state and the
-day recomputed, and the decision row.
+Goal (issue 8): at least 500 sightings per second on one core. The same stream runs three
+times, the attendance written by each run deleted before the next:
+
+1. one by one, each a call of ``attendance.sightings.record_sighting`` (a batch of one):
+   in one transaction, the person's row lock, the decision, maybe an event (with its
+   audit row, its Odoo outbox row and the live broadcast through Redis after the
+   commit), the state, the days and the decision row;
+2. in consecutive batches of ``--batch`` (``record_sightings``: one transaction and a
+   fixed number of statements per batch);
+3. as the pipeline sends it: ``detection_recognized`` for each sighting, which the
+   receiver queues for the process's batcher thread (``attendance.batcher``), timed
+   until the thread has decided the last one. This is the live path.
 
 The stream is a few working days of ``--people`` people at two entry and two exit doors:
 per person and day a check-in sighting around 08:50, a second entry camera a few seconds
@@ -14,11 +21,11 @@ detections are inserted beforehand (not timed), the stream runs in time order, a
 SQL statements of each outcome are counted with an execute wrapper. The people, their
 detections and attendance are this benchmark's own (codes ``RULES-``), deleted at the
 start of each run, so it can share the attendance API benchmark's database (whose year
-of events makes the indexes realistic).
+of events makes the indexes realistic); ``--database-url`` chooses another.
 
 Run from the repository root (PostgreSQL and Redis must be up)::
 
-    .venv/bin/python benchmarks/rules_throughput.py [--people 200] [--days 5]
+    .venv/bin/python benchmarks/rules_throughput.py [--people 200] [--days 5] [--batch 100]
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,6 +105,22 @@ def ensure_setup(people: int) -> tuple[list[int], dict[str, list[int]]]:
             defaults={"source_url": f"rtsp://10.40.0.{index + 10}/s", "direction": direction},
         )
         doors[direction].append(camera.pk)
+    clear_attendance()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM detections_detection WHERE camera_id = ANY(%s)",
+            [doors[Direction.ENTRY] + doors[Direction.EXIT]],
+        )
+    return ids, doors
+
+
+def clear_attendance() -> None:
+    """Delete everything the rules wrote for the benchmark's people (not the detections),
+    so the same stream can run again."""
+    from django.db import connection
+
+    from faces.models import Person
+
     everyone = list(
         Person.objects.filter(employee_code__startswith=CODE_PREFIX).values_list("id", flat=True)
     )
@@ -115,11 +139,6 @@ def ensure_setup(people: int) -> tuple[list[int], dict[str, list[int]]]:
         cursor.execute(
             "DELETE FROM attendance_attendanceevent WHERE person_id = ANY(%s)", [everyone]
         )
-        cursor.execute(
-            "DELETE FROM detections_detection WHERE camera_id = ANY(%s)",
-            [doors[Direction.ENTRY] + doors[Direction.EXIT]],
-        )
-    return ids, doors
 
 
 def sighting_plan(
@@ -194,12 +213,24 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def run(detections: list[Any], profile: bool) -> tuple[float, float, Counter, Counter]:
-    """Every sighting through ``record_sighting``: wall and CPU seconds, outcomes and
-    statements per outcome."""
+@dataclass(frozen=True)
+class Result:
+    """One pass over the stream: wall and CPU seconds, outcomes and statements per
+    outcome (one-by-one) or in all (batched)."""
+
+    wall: float
+    cpu: float
+    outcomes: Counter
+    queries: Counter
+    statements: int
+
+
+def run(detections: list[Any], profile: bool, batch: int = 1) -> Result:
+    """Every sighting through ``record_sighting`` (``batch`` 1) or ``record_sightings``
+    in consecutive batches of ``batch``, as the receiver's batcher hands them over."""
     from django.db import connection
 
-    from attendance.sightings import record_sighting
+    from attendance.sightings import record_sighting, record_sightings
 
     counter = QueryCounter()
     outcomes: Counter[str] = Counter()
@@ -209,18 +240,65 @@ def run(detections: list[Any], profile: bool) -> tuple[float, float, Counter, Co
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
-        for detection in detections:
-            before = counter.count
-            decision = record_sighting(detection)
-            outcomes[decision.outcome] += 1
-            queries[decision.outcome] += counter.count - before
+        if batch == 1:
+            for detection in detections:
+                before = counter.count
+                decision = record_sighting(detection)
+                outcomes[decision.outcome] += 1
+                queries[decision.outcome] += counter.count - before
+        else:
+            for start in range(0, len(detections), batch):
+                for decision in record_sightings(detections[start : start + batch]):
+                    outcomes[decision.outcome] += 1
         if profiler is not None:
             profiler.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if profiler is not None:
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(40)
-    return wall, cpu, outcomes, queries
+    return Result(wall, cpu, outcomes, queries, counter.count)
+
+
+def run_through_receiver(detections: list[Any]) -> Result:
+    """Every sighting sent as the pipeline sends it (``detection_recognized``), so the
+    receiver queues it for the process's batcher thread (``ATTENDANCE_BATCH_SIZE``,
+    ``ATTENDANCE_BATCH_SECONDS``); timed until that thread has decided the last one.
+    Statements are not counted: they run on the thread's own connection."""
+    from attendance import batcher
+    from attendance.models import SightingDecision
+    from detections.models import Detection
+    from detections.signals import detection_recognized
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    for detection in detections:
+        detection_recognized.send(Detection, detection=detection)
+    batcher.batcher().close(timeout=600)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    outcomes = Counter(
+        SightingDecision.objects.filter(detection_id__in=[d.pk for d in detections]).values_list(
+            "outcome", flat=True
+        )
+    )
+    return Result(wall, cpu, outcomes, Counter(), 0)
+
+
+def _rate_line(label: str, result: Result, total: int, batch: int = 1) -> str:
+    rate = total / result.wall
+    events = result.outcomes["created_check_in"] + result.outcomes["created_check_out"]
+    verdict = "PASS" if rate >= GOAL_PER_S else "FAIL"
+    statements = (
+        ""
+        if not result.statements
+        else f"{fmt(result.statements / total)} SQL statements per sighting; "
+        if batch == 1
+        else f"{fmt(result.statements * batch / total)} SQL statements per batch; "
+    )
+    return (
+        f"- {label}: {fmt(rate)} sightings/s wall clock ({events:,} events made), goal >= "
+        f"{GOAL_PER_S:.0f}/s **{verdict}**; {statements}this process used {fmt(result.cpu)} s "
+        f"of CPU for {fmt(result.wall)} s ({fmt(total / result.cpu)} sightings per CPU second "
+        "of Python)."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -231,17 +309,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 40")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=100,
+        help="then the same stream again in batches of this many (1: one by one only)",
+    )
     args = parser.parse_args(argv)
     ensure_database(args.database_url)
     setup_django(bench_env(args.database_url, args.redis_url))
     people, doors = ensure_setup(args.people)
     plan = sighting_plan(people, doors, args.days)
     detections = insert_detections(plan)
-    wall, cpu, outcomes, queries = run(detections, args.profile)
+    single = run(detections, args.profile and args.batch <= 1)
     total = len(detections)
-    rate = total / wall
-    events = outcomes["created_check_in"] + outcomes["created_check_out"]
-    verdict = "PASS" if rate >= GOAL_PER_S else "FAIL"
+    batched = None
+    if args.batch > 1:
+        clear_attendance()
+        batched = run(detections, args.profile, args.batch)
+        if batched.outcomes != single.outcomes:
+            print(f"batched outcomes differ: {batched.outcomes} vs {single.outcomes}")
+    clear_attendance()
+    received = run_through_receiver(detections)
+    if received.outcomes != single.outcomes:
+        print(f"outcomes through the receiver differ: {received.outcomes} vs {single.outcomes}")
+    from django.conf import settings
+
     command = " ".join(argv if argv is not None else sys.argv[1:])
     lines = [
         "",
@@ -249,17 +342,30 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"    .venv/bin/python benchmarks/rules_throughput.py {command}".rstrip(),
         "",
-        "| outcome | sightings | SQL statements each |",
+        "| outcome | sightings | SQL statements each (one by one) |",
         "|---|---:|---:|",
         *(
-            f"| {outcome} | {count:,} | {fmt(queries[outcome] / count)} |"
-            for outcome, count in sorted(outcomes.items())
+            f"| {outcome} | {count:,} | {fmt(single.queries[outcome] / count)} |"
+            for outcome, count in sorted(single.outcomes.items())
         ),
-        f"| **all** | {total:,} | {fmt(sum(queries.values()) / total)} |",
+        f"| **all** | {total:,} | {fmt(sum(single.queries.values()) / total)} |",
         "",
-        f"- {fmt(rate)} sightings/s wall clock ({events:,} events made), goal >= "
-        f"{GOAL_PER_S:.0f}/s **{verdict}**; this process used {fmt(cpu)} s of CPU for "
-        f"{fmt(wall)} s ({fmt(total / cpu)} sightings per CPU second of Python).",
+        _rate_line("one by one (`record_sighting`)", single, total),
+        *(
+            [
+                _rate_line(
+                    f"batches of {args.batch} (`record_sightings`)", batched, total, args.batch
+                )
+            ]
+            if batched is not None
+            else []
+        ),
+        _rate_line(
+            f"through the receiver and its batcher thread (batches of up to "
+            f"{settings.ATTENDANCE_BATCH_SIZE}, {settings.ATTENDANCE_BATCH_SECONDS} s)",
+            received,
+            total,
+        ),
         f"- {args.people} people x {args.days} working days, one process, one thread; "
         f"PostgreSQL and Redis on the same {os.cpu_count()}-core machine, shared with other "
         f"work (load average {os.getloadavg()[0]:.2f} at the end).",

@@ -32,14 +32,19 @@ _running: set[threading.Thread] = set()
 _running_lock = threading.Lock()
 
 
-def enqueue(task: Task, *args: Any) -> None:
-    """Run ``task`` off the request: on a worker, or in a thread when Celery is eager."""
+def enqueue(task: Task, *args: Any, countdown: float = 0) -> None:
+    """Run ``task`` off the request, ``countdown`` seconds from now: on a worker, or in a
+    thread when Celery is eager."""
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        task.delay(*args)
+        if countdown:
+            task.apply_async(args=args, countdown=countdown)
+        else:
+            task.delay(*args)
         return
 
     def run() -> None:
         try:
+            time.sleep(countdown)
             task.apply(args=args)
         except Exception:
             logger.exception("Background task %s failed", task.name)

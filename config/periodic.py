@@ -72,6 +72,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         description="Close attendances open longer than their schedule's maximum shift.",
     ),
     PeriodicJob(
+        name="decide pending sightings",
+        task="attendance.tasks.decide_pending_sightings",
+        every_seconds=60,
+        expires_seconds=55,
+        description="Decide recognised detections a stopped process left without a decision.",
+    ),
+    PeriodicJob(
         name="close yesterday's attendance days",
         task="attendance.tasks.close_yesterday",
         every_seconds=3600,

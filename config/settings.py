@@ -300,6 +300,10 @@ AUDIT_READ_BATCH_SECONDS = env_int("AUDIT_READ_BATCH_SECONDS", 60)
 # Attendance: after a sighting that made a check-in or check-out, further sightings of
 # the same person on any camera make no event for this many seconds.
 ATTENDANCE_COOLDOWN_SECONDS = env_int("ATTENDANCE_COOLDOWN_SECONDS", 120)
+# Recognised sightings are decided in batches per process (attendance.batcher): at most
+# this many, at most this long after the first one queued; 0 seconds decides each at once.
+ATTENDANCE_BATCH_SIZE = env_int("ATTENDANCE_BATCH_SIZE", 200)
+ATTENDANCE_BATCH_SECONDS = env_float("ATTENDANCE_BATCH_SECONDS", 0.2)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

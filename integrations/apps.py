@@ -22,6 +22,9 @@ class IntegrationsConfig(AppConfig):
         signals.event_created.connect(
             receivers.outbox_event_created, dispatch_uid="integrations-outbox-created"
         )
+        signals.events_created.connect(
+            receivers.outbox_events_created, dispatch_uid="integrations-outbox-many-created"
+        )
         signals.event_voided.connect(
             receivers.outbox_event_voided, dispatch_uid="integrations-outbox-voided"
         )

@@ -132,11 +132,14 @@ def test_signal_reaches_the_rules_and_errors_never_escape(person, entry_cam, mon
     detection_recognized.send(Detection, detection=detection)
     assert SightingDecision.objects.get(detection=detection).outcome == "created_check_in"
 
-    def boom(_detection):
+    def boom(*_args):
         raise RuntimeError("database went away")
 
+    monkeypatch.setattr("attendance.sightings.record_sightings", boom)
     monkeypatch.setattr("attendance.sightings.record_sighting", boom)
-    detection_recognized.send(Detection, detection=make_detection(person, entry_cam, T0))
+    lost = make_detection(person, entry_cam, T0)
+    detection_recognized.send(Detection, detection=lost)
+    assert not SightingDecision.objects.filter(detection=lost).exists()
 
 
 def test_camera_events_are_audit_logged(person, entry_cam):

@@ -56,3 +56,19 @@ def test_a_process_that_exits_lets_its_job_finish(tmp_path):
         [sys.executable, "-c", script], check=True, timeout=60, cwd=django_settings.BASE_DIR
     )
     assert done.read_text() == "done"
+
+
+def test_a_countdown_delays_the_job_in_the_embedded_run(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    ran = threading.Event()
+
+    class Quick:
+        name = "tests.quick"
+
+        def apply(self, args=()):
+            ran.set()
+
+    real_enqueue(Quick(), countdown=0.3)
+    assert not ran.wait(0.1)
+    assert ran.wait(5)
+    assert background.wait_for_running(timeout=5) is True
