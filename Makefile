@@ -49,7 +49,7 @@ run: system-packages-run $(BASE_STAMP)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
+	$(BIN)/python manage.py serve --workers 1 --bind $(HOST):$(PORT)
 
 ## Run the whole test suite (against DATABASE_URL and REDIS_URL when they are set).
 test: system-packages-test $(DEV_STAMP)

@@ -24,6 +24,8 @@ Scenarios:
 - baseline: one client, one request at a time: service time without queueing.
 - users: ``--clients`` users, each opening one of the endpoints after another with a
   random think time (mean ``--think`` s), for ``--duration`` s: the goal's scenario.
+  Both run against ``manage.py serve`` once per count in ``--workers`` (daphne
+  processes on one socket; ``--workers 1 2`` compares one with two in one sitting).
 - export: a fresh daphne per format, warmed up; the whole year downloaded once, its
   time to first byte and total time, while a thread samples the server's RSS
   (``/proc/<pid>/status``) every 20 ms; peak minus idle is the figure.
@@ -547,6 +549,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50, help="simulated users")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time, s")
     parser.add_argument("--baseline-requests", type=int, default=20)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="daphne processes of `manage.py serve`; several counts run one after another",
+    )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--reseed", action="store_true", help="drop and insert the year")
@@ -620,7 +629,7 @@ def machine_notes() -> list[str]:
     import django
 
     return [
-        f"- {os.cpu_count()} cores ({cpu}), shared by the client, daphne (one process), "
+        f"- {os.cpu_count()} cores ({cpu}), shared by the client, daphne, "
         f"PostgreSQL {version} (stock settings) and Redis, and with other work on the VM: "
         f"load average {os.getloadavg()[0]:.2f} at the end.",
         f"- Python {sys.version.split()[0]}, Django {django.get_version()}; events table "
@@ -647,22 +656,27 @@ def main(argv: list[str] | None = None) -> None:
     profiles = profile_queries(user, targets)
     token = str(AccessToken.for_user(user))
     headers = {"Authorization": f"Bearer {token}"}
-    base: dict[str, Samples] = {}
-    load: dict[str, Samples] = {}
-    if not args.no_load:
-        with daphne_process(env, ASGI_APP) as (port, _process):
+    tables: list[str] = []
+    for workers in [] if args.no_load else args.workers:
+        with daphne_process(env, ASGI_APP, workers=workers) as (port, _process):
             base = asyncio.run(baseline(port, headers, targets, args.baseline_requests))
             load = asyncio.run(
                 users(port, headers, targets, args.clients, args.duration, args.think)
             )
+        tables += [
+            "",
+            f"`manage.py serve --workers {workers}` (load average "
+            f"{os.getloadavg()[0]:.2f} after it):",
+            "",
+            *load_table(targets, profiles, base, load),
+        ]
     lines = [
         "",
         f"## Attendance API (`benchmarks/api_attendance.py`), {events:,} events, "
         f"{days:,} days, {PEOPLE:,} people",
         "",
         f"    .venv/bin/python benchmarks/api_attendance.py {args.arguments}".rstrip(),
-        "",
-        *load_table(targets, profiles, base, load),
+        *tables,
         "",
         f"- users: {args.clients} users, each opening one of the endpoints at random, think "
         f"time uniform 0-{2 * args.think:g} s, for {args.duration:g} s; 1 client: "
