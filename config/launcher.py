@@ -9,13 +9,17 @@ them. The launcher itself serves nothing: it forwards SIGTERM and SIGINT to the
 children for a clean stop (docker stop, Ctrl-C), and starts a new child in place of one
 that died, waiting longer between starts while a child keeps dying at once.
 
-This module imports no Django: the parent stays small, and the children load the
-application themselves.
+This module imports no Django: ``manage.py serve`` checks the settings and opens the
+socket, then replaces itself with ``python -m config.launcher`` (same process id), so
+the supervising process does not keep Django and the apps in memory (about 200 MB);
+the children load the application themselves.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -184,3 +188,33 @@ class Launcher:
                 process.kill()
                 process.wait()
         self.listener.close()
+
+
+def exec_launcher(listener: socket.socket, workers: int, project_dir: str) -> None:
+    """Replace this process with ``python -m config.launcher`` on ``listener`` (never
+    returns). ``project_dir`` goes first on ``PYTHONPATH`` so that the launcher and its
+    daphne children import this project wherever the command was started from."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_dir, env.get("PYTHONPATH")]))
+    fd = str(listener.fileno())
+    command = ["-m", "config.launcher", "--fd", fd, "--workers", str(workers)]
+    os.execve(sys.executable, [sys.executable, *command], env)  # noqa: S606
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Supervise ``--workers`` daphne children on the listening socket ``--fd``."""
+    parser = argparse.ArgumentParser(description="daphne workers on an inherited socket")
+    parser.add_argument("--fd", type=int, required=True, help="a listening TCP socket")
+    parser.add_argument("--workers", type=int, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    launcher = Launcher(socket.socket(fileno=args.fd), args.workers)
+    launcher.install_signal_handlers()
+    return launcher.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

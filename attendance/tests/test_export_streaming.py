@@ -57,7 +57,7 @@ def test_roll_call_csv_is_sent_before_it_is_all_built(admin_api, monkeypatch):
 @pytest.mark.django_db
 def test_xlsx_is_sent_before_it_is_all_built(admin_api, monkeypatch):
     produced: list[int] = []
-    rows = 200_000
+    rows = 10_000
 
     def export_rows(_events) -> Iterator[tuple[str, ...]]:
         for number in range(rows):
@@ -73,8 +73,8 @@ def test_xlsx_is_sent_before_it_is_all_built(admin_api, monkeypatch):
         # As the ASGI handler does when the client leaves: the generator closes its zip
         # here, not in a garbage collection on some other thread.
         response.close()
-    # One batch of blocks, each at least ROWS_PER_WRITE rows: a fraction of the whole.
-    assert len(produced) < rows / 2
+    # The zip's fixed files leave before the first row is read.
+    assert produced == []
 
 
 def test_csv_lines_still_stream_synchronously(admin_api, db, monkeypatch):

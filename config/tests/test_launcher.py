@@ -69,6 +69,14 @@ def served(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return (
+        int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+        / 1024
+    )
+
+
 def answering_pid(port: int, workers: set[int]) -> int | None:
     """The worker that answered one request on a fresh connection."""
     conn = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
@@ -100,6 +108,9 @@ def test_two_workers_answer_on_one_socket_and_a_dead_one_is_replaced(served):
     workers = child_pids(process.pid)
     assert len(workers) == 2
     assert answering_pids(port, workers) == workers
+    # The supervisor let go of Django once the socket was open: it is small.
+    assert b"config.launcher" in Path(f"/proc/{process.pid}/cmdline").read_bytes()
+    assert rss_mb(process.pid) < 80 < min(rss_mb(pid) for pid in workers)
 
     killed = min(workers)
     os.kill(killed, signal.SIGKILL)

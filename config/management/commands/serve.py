@@ -43,7 +43,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Run the launcher until SIGTERM or SIGINT."""
+        """Check the settings, open the socket and become the launcher (which runs
+        until SIGTERM or SIGINT)."""
         workers = options["workers"] or settings.WEB_CONCURRENCY
         if workers < 1:
             raise CommandError("--workers must be at least 1")
@@ -54,6 +55,4 @@ class Command(BaseCommand):
             listener = launcher.open_listener(host, port)
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
-        runner = launcher.Launcher(listener, workers)
-        runner.install_signal_handlers()
-        runner.run()
+        launcher.exec_launcher(listener, workers, str(settings.BASE_DIR))
