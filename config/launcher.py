@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from types import FrameType
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("config.launcher")  # also when run as __main__
 
 ASGI_APPLICATION = "config.asgi:application"
 BACKLOG = 1024

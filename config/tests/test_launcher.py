@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from config.launcher import parse_bind
+from config.launcher import Launcher, parse_bind
 from config.testing import (
     LOOPBACK,
     answers,
@@ -165,3 +166,28 @@ def test_a_malformed_bind_is_refused(bind):
 def test_a_bind_is_host_and_port():
     assert parse_bind("0.0.0.0:8000") == ("0.0.0.0", 8000)  # noqa: S104
     assert parse_bind("localhost:8080") == ("localhost", 8080)
+
+
+def test_a_worker_that_keeps_dying_is_restarted_less_and_less_often():
+    """A child that cannot even load the application dies at once: each new start waits
+    twice as long as the one before, instead of spinning."""
+    with socket.socket() as listener:
+        listener.bind((LOOPBACK, 0))
+        listener.listen()
+        launcher = Launcher(listener, workers=1, application="no_such_module:application")
+        (slot,) = launcher._slots
+        now = 0.0
+        launcher._tend(now)
+        waits = []
+        for _ in range(3):
+            assert slot.process.wait(60) != 0  # daphne cannot import the application
+            now += 1.0
+            launcher._tend(now)
+            assert slot.process is None
+            waits.append(slot.next_start_at - now)
+            now = slot.next_start_at
+            launcher._tend(now)
+            assert slot.process is not None
+        launcher.request_stop()
+        launcher._stop_all()
+    assert waits == [1.0, 2.0, 4.0]
