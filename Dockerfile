@@ -30,4 +30,5 @@ RUN useradd --system --uid 10001 --home-dir /app presence \
 USER presence
 
 EXPOSE 8000
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "config.asgi:application"]
+# WEB_CONCURRENCY daphne processes (default: one per core) on one socket: config/launcher.py.
+CMD ["python", "manage.py", "serve", "--bind", "0.0.0.0:8000"]

@@ -50,7 +50,7 @@ run: system-packages-run $(BASE_STAMP)
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py welcome --host $(HOST) --port $(PORT)
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
+	$(BIN)/python manage.py serve --workers 1 --bind $(HOST):$(PORT)
 
 ## Run the whole test suite (against DATABASE_URL and REDIS_URL when they are set).
 ## Then the attendance tests once more on SQLite, the embedded run's database: its raw SQL

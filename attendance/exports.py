@@ -3,24 +3,21 @@ a small, constant amount of memory.
 
 Both formats have the same header and the same rows (one per event, voided ones
 flagged), read from the database in chunks with ``values_list`` (no model instances).
-CSV is yielded line by line for a ``StreamingHttpResponse``; XLSX is a write-only
-openpyxl workbook (rows go straight to a temporary file, not into memory), saved to a
-temporary file that the response streams and then deletes.
+CSV is yielded line by line and XLSX block by block (``attendance.xlsx``, a zip written
+as it goes) for a streaming response: both start at once, whatever the period.
 """
 
 from __future__ import annotations
 
 import csv
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO
 
 from django.db.models import QuerySet
-from openpyxl import Workbook
 
 from attendance.models import AttendanceEvent, PersonAttendanceState
 from attendance.payloads import roll_call_row
+from attendance.xlsx import stream_xlsx
 from detections.payloads import iso_datetime
 
 CHUNK_SIZE = 2000
@@ -122,23 +119,6 @@ def roll_call_lines(states: QuerySet[PersonAttendanceState]) -> Iterator[str]:
         )
 
 
-def write_xlsx(events: QuerySet[AttendanceEvent]) -> IO[bytes]:
-    """The export as an XLSX workbook in a temporary file, rewound for reading."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Attendance")
-    sheet.append(list(HEADER))
-    for row in export_rows(events):
-        sheet.append(list(row))
-    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by read_chunks or the response
-    workbook.save(target)
-    target.seek(0)
-    return target
-
-
-def read_chunks(handle: IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
-    """A file's bytes in chunks, closing (and so deleting) it at the end."""
-    try:
-        while chunk := handle.read(size):
-            yield chunk
-    finally:
-        handle.close()
+def xlsx_blocks(events: QuerySet[AttendanceEvent]) -> Iterator[bytes]:
+    """The export as an XLSX workbook, a block of bytes at a time, header first."""
+    return stream_xlsx(HEADER, export_rows(events), sheet_name="Attendance")

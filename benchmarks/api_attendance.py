@@ -24,6 +24,8 @@ Scenarios:
 - baseline: one client, one request at a time: service time without queueing.
 - users: ``--clients`` users, each opening one of the endpoints after another with a
   random think time (mean ``--think`` s), for ``--duration`` s: the goal's scenario.
+  Both run against ``manage.py serve`` once per count in ``--workers`` (daphne
+  processes on one socket; ``--workers 1 2`` compares one with two in one sitting).
 - export: a fresh daphne per format, warmed up; the whole year downloaded once, its
   time to first byte and total time, while a thread samples the server's RSS
   (``/proc/<pid>/status``) every 20 ms; peak minus idle is the figure.
@@ -47,6 +49,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -507,8 +510,8 @@ class Download:
 
 
 def download(port: int, token: str, path: str) -> tuple[float, float, int, int]:
-    """GET ``path`` reading the body in 1 MiB chunks: time to first byte, total time,
-    bytes and newlines."""
+    """GET ``path`` reading the body as it arrives (up to 1 MiB at a time): time to
+    first byte, total time, bytes and newlines."""
     request = urllib.request.Request(
         f"http://{HOST}:{port}{path}", headers={"Authorization": f"Bearer {token}"}
     )
@@ -516,7 +519,8 @@ def download(port: int, token: str, path: str) -> tuple[float, float, int, int]:
     size = lines = 0
     first_byte = math.nan
     with urllib.request.urlopen(request, timeout=900) as answer:  # noqa: S310
-        while chunk := answer.read(1 << 20):
+        # read1, not read: read(n) waits for n bytes, which timed the first MiB.
+        while chunk := answer.read1(1 << 20):
             if math.isnan(first_byte):
                 first_byte = time.perf_counter() - started
             size += len(chunk)
@@ -547,6 +551,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50, help="simulated users")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time, s")
     parser.add_argument("--baseline-requests", type=int, default=20)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="daphne processes of `manage.py serve`; several counts run one after another",
+    )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--reseed", action="store_true", help="drop and insert the year")
@@ -620,7 +631,7 @@ def machine_notes() -> list[str]:
     import django
 
     return [
-        f"- {os.cpu_count()} cores ({cpu}), shared by the client, daphne (one process), "
+        f"- {os.cpu_count()} cores ({cpu}), shared by the client, daphne, "
         f"PostgreSQL {version} (stock settings) and Redis, and with other work on the VM: "
         f"load average {os.getloadavg()[0]:.2f} at the end.",
         f"- Python {sys.version.split()[0]}, Django {django.get_version()}; events table "
@@ -636,6 +647,9 @@ def main(argv: list[str] | None = None) -> None:
     ensure_database(args.database_url)
     env = bench_env(args.database_url, args.redis_url)
     env["SECURE_SSL_REDIRECT"] = "0"  # plain HTTP on loopback, as behind the TLS proxy
+    # 50 simulated people sign in as one account: its per-user limit (600/min) would
+    # answer about half of their requests with 429 and time nothing but the refusal.
+    env["THROTTLE_USER_RATE"] = ""
     setup_django(env)
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -647,22 +661,30 @@ def main(argv: list[str] | None = None) -> None:
     profiles = profile_queries(user, targets)
     token = str(AccessToken.for_user(user))
     headers = {"Authorization": f"Bearer {token}"}
-    base: dict[str, Samples] = {}
-    load: dict[str, Samples] = {}
-    if not args.no_load:
-        with daphne_process(env, ASGI_APP) as (port, _process):
+    tables: list[str] = []
+    for workers in [] if args.no_load else args.workers:
+        with daphne_process(env, ASGI_APP, workers=workers) as (port, _process):
             base = asyncio.run(baseline(port, headers, targets, args.baseline_requests))
             load = asyncio.run(
                 users(port, headers, targets, args.clients, args.duration, args.think)
             )
+        errors = sum((samples.errors for samples in (*base.values(), *load.values())), Counter())
+        tables += [
+            "",
+            f"`manage.py serve --workers {workers}` (load average "
+            f"{os.getloadavg()[0]:.2f} after it):",
+            "",
+            *load_table(targets, profiles, base, load),
+            "",
+            f"- errors: {dict(errors) or 'none'}",
+        ]
     lines = [
         "",
         f"## Attendance API (`benchmarks/api_attendance.py`), {events:,} events, "
         f"{days:,} days, {PEOPLE:,} people",
         "",
         f"    .venv/bin/python benchmarks/api_attendance.py {args.arguments}".rstrip(),
-        "",
-        *load_table(targets, profiles, base, load),
+        *tables,
         "",
         f"- users: {args.clients} users, each opening one of the endpoints at random, think "
         f"time uniform 0-{2 * args.think:g} s, for {args.duration:g} s; 1 client: "

@@ -468,20 +468,20 @@ def daphne(env: dict[str, str], asgi_app: str) -> Iterator[int]:
 
 @contextlib.contextmanager
 def daphne_process(
-    env: dict[str, str], asgi_app: str
+    env: dict[str, str], asgi_app: str, workers: int | None = None
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """``daphne``, also yielding the server process (to read its memory)."""
+    """``daphne``, also yielding the server process (to read its memory); with
+    ``workers``, ``manage.py serve`` (that many daphne children on one socket, serving
+    ``config.asgi:application``), yielding the launcher."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="api_live-daphne-", suffix=".log", delete=False)  # noqa: SIM115
+    if workers is None:
+        command = [str(daphne_executable()), "--bind", HOST, "--port", str(port), asgi_app]
+    else:
+        command = [sys.executable, "manage.py", "serve", "--workers", str(workers)]
+        command += ["--bind", f"{HOST}:{port}"]
     process = subprocess.Popen(
-        [
-            str(daphne_executable()),
-            "--bind",
-            HOST,
-            "--port",
-            str(port),
-            asgi_app,
-        ],
+        command,
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

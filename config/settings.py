@@ -8,6 +8,7 @@ The README lists every variable.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -215,6 +216,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL)
 # ... and the camera supervisor runs as threads of the server process.
 EMBEDDED_CAMERAS = env_bool("EMBEDDED_CAMERAS", not REDIS_URL)
+# daphne processes started by `manage.py serve` (config/launcher.py): one per core when
+# Redis shares the cache, channel layer and counters between them; the embedded run keeps
+# its in-memory layers and its scheduler in one process.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if REDIS_URL else 1)
 
 # --- Storage ----------------------------------------------------------------------------
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))

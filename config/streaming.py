@@ -4,10 +4,11 @@ Django's ``StreamingHttpResponse`` served by an ASGI server (daphne, in producti
 consumes a synchronous iterator with ``sync_to_async(list)``: the whole body is built in
 memory before its first byte is sent, so a year's attendance export held the year in the
 server's memory (BENCHMARKS.md, "Attendance API"). These responses pull the iterator in
-small batches instead, each batch in the request's own thread (``thread_sensitive``, the
-thread the view ran in), so the database cursor the iterator reads from stays on the
-thread and connection that opened it. Under WSGI and the test client nothing changes:
-the iterator is consumed lazily there already.
+small batches instead (the first part alone, then ``PARTS_PER_BATCH`` at a time), each
+batch in the request's own thread (``thread_sensitive``, the thread the view ran in),
+so the database cursor the iterator reads from stays on the thread and connection that
+opened it. Under WSGI and the test client nothing changes: the iterator is consumed
+lazily there already.
 """
 
 from __future__ import annotations
@@ -41,9 +42,13 @@ class BatchedStreamMixin:
             return
         take = sync_to_async(next_batch, thread_sensitive=True)
         parts = self.streaming_content
-        while batch := await take(parts):
+        # The first part alone, so the download starts as soon as it exists (an XLSX's
+        # first part is its small fixed files, before any row is read); then batches.
+        size = 1
+        while batch := await take(parts, size):
             for part in batch:
                 yield part
+            size = PARTS_PER_BATCH
 
 
 class BatchedStreamingHttpResponse(BatchedStreamMixin, StreamingHttpResponse):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import glob
+import http.client
 import os
 import shutil
 import socket
@@ -73,6 +74,55 @@ def port_open(port: int, host: str = LOOPBACK) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
         return True
     return False
+
+
+def answers(port: int, path: str = "/api/v1/health/live", host: str = LOOPBACK) -> bool:
+    """Whether an HTTP server on ``port`` answers ``path`` with 200 right now."""
+    conn = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def child_pids(parent: int) -> set[int]:
+    """The live (not zombie) processes whose parent is ``parent``, read from /proc."""
+    found = set()
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+            fields = Path(stat).read_text().rpartition(")")[2].split()
+            if int(fields[1]) == parent and fields[0] != "Z":
+                found.add(int(Path(stat).parent.name))
+    return found
+
+
+def connection_owner(server_port: int, client_port: int, candidates: set[int]) -> int | None:
+    """Which of ``candidates`` holds the server end of the loopback TCP connection from
+    ``client_port`` to ``server_port`` (from /proc/net/tcp and the processes' open
+    files), or None: how a test sees which process answered, without the server saying."""
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state = fields[1], fields[2], fields[3]
+        if (
+            int(local.split(":")[1], 16) == server_port
+            and int(remote.split(":")[1], 16) == client_port
+            and state == "01"  # ESTABLISHED
+        ):
+            inode = fields[9]
+    if inode is None:
+        return None
+    target = f"socket:[{inode}]"
+    for pid in candidates:
+        for fd in glob.glob(f"/proc/{pid}/fd/*"):
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == target:
+                    return pid
+    return None
 
 
 class RedisServer:

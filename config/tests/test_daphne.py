@@ -1,4 +1,5 @@
-"""The web server as the image runs it: daphne started with the Dockerfile's own command.
+"""The web server as the image runs it: ``manage.py serve`` (daphne children on one
+socket, config/launcher.py) started with the Dockerfile's own command.
 
 daphne with ``--proxy-headers`` took the first ``X-Forwarded-For`` hop, which any client
 writes, as the client's address, so a throttled client was let in again by sending a new
@@ -11,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 from http import HTTPStatus
@@ -21,7 +23,8 @@ import yaml
 from django.db import connection
 
 from config.http_status import register_status_phrases
-from config.testing import LOOPBACK, free_port, port_open, wait_until
+from config.launcher import Launcher
+from config.testing import LOOPBACK, answers, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "daphne-metrics-token-0123456789abcdef"
@@ -38,9 +41,14 @@ def compose_web_command() -> list[str]:
 
 
 def test_the_image_and_compose_run_daphne_without_proxy_headers():
+    assert dockerfile_command() == compose_web_command()
     for command in (dockerfile_command(), compose_web_command()):
-        assert command[0] == "daphne"
+        assert command[:3] == ["python", "manage.py", "serve"], command
         assert not any(arg.startswith("--proxy-headers") for arg in command), command
+    with socket.socket() as listener:
+        child = Launcher(listener, workers=1).child_command()
+    assert child[1:3] == ["-m", "daphne"]
+    assert not any(arg.startswith("--proxy-headers") for arg in child), child
 
 
 def test_twisted_knows_the_reason_phrase_of_429():
@@ -63,11 +71,10 @@ def database_url() -> str:
 
 @pytest.fixture
 def daphne(transactional_db, tmp_path):
-    """daphne with the Dockerfile's arguments, on a free port, on the test database."""
+    """The server with the Dockerfile's arguments, on a free port, on the test database."""
     port = free_port()
     command = dockerfile_command()
-    command[command.index("--bind") + 1] = LOOPBACK
-    command[command.index("--port") + 1] = str(port)
+    command[command.index("--bind") + 1] = f"{LOOPBACK}:{port}"
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
     env.update(
         DATABASE_URL=database_url(),
@@ -82,7 +89,7 @@ def daphne(transactional_db, tmp_path):
     )
     log = tmp_path / "daphne.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", *command],
+        [sys.executable, *command[1:]],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -90,7 +97,7 @@ def daphne(transactional_db, tmp_path):
     )
     try:
         wait_until(
-            lambda: port_open(port) or process.poll() is not None, 60, message="daphne to listen"
+            lambda: answers(port) or process.poll() is not None, 60, message="daphne to answer"
         )
         assert process.poll() is None, log.read_text()[-3000:]
         yield port

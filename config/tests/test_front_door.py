@@ -40,5 +40,5 @@ def test_make_run_prints_the_addresses():
     from django.conf import settings
 
     makefile = (Path(settings.BASE_DIR) / "Makefile").read_text()
-    run_recipe = makefile[makefile.index("\nrun:") : makefile.index("daphne")]
+    run_recipe = makefile[makefile.index("\nrun:") : makefile.index("manage.py serve")]
     assert "manage.py welcome --host $(HOST) --port $(PORT)" in run_recipe
