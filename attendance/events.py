@@ -348,7 +348,12 @@ def close_if_stale(
     now: datetime,
 ) -> AttendanceEvent | None:
     """Close the person's open attendance when it has been open longer than the maximum
-    shift (the caller holds the lock); returns the ``auto_close`` check-out."""
+    shift (the caller holds the lock); returns the ``auto_close`` check-out.
+
+    ``now`` is the instant the staleness is judged at: for a sighting, its own time, which
+    a batch or the recovery job decides later. The days the check-out changes are still
+    computed against the clock: judged at the sighting's time, a past work day with no
+    attendance yet was "nothing to record" and lost its ``absent`` row."""
     open_event = state.open_event
     if not state.is_in or open_event is None:
         return None
@@ -364,7 +369,7 @@ def close_if_stale(
         reason=f"open longer than the maximum shift of {spec.max_shift_minutes} minutes",
     )
     _save_state(state)
-    settle(person, [event], spec=spec, now=now)
+    settle(person, [event], spec=spec)
     return event
 
 
