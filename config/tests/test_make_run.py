@@ -14,6 +14,7 @@ CI runs it with the rest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -117,12 +118,22 @@ def _stop(process: subprocess.Popen[bytes]) -> int:
         raise
 
 
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _processes_of(checkout: Path) -> list[int]:
+    """Processes still working in ``checkout`` (by their directory or command line),
+    wherever they are: the server's workers run in sessions of their own."""
+    found = []
+    marker = str(checkout)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd.startswith(marker) or marker in command:
+            found.append(int(entry.name))
+    return found
 
 
 def test_make_run_from_a_fresh_copy_serves_the_demo(tmp_path):
@@ -174,13 +185,13 @@ def test_make_run_from_a_fresh_copy_serves_the_demo(tmp_path):
         )
         assert check_ins[0]["source"] == "camera"
     finally:
-        group = process.pid
         if process.poll() is None:
             _stop(process)
         deadline = time.monotonic() + 15
-        while _group_alive(group) and time.monotonic() < deadline:
+        while _processes_of(checkout) and time.monotonic() < deadline:
             time.sleep(0.2)
-        leftover = _group_alive(group)
-        if leftover:
-            os.killpg(group, signal.SIGKILL)
+        leftover = _processes_of(checkout)
+        for pid in leftover:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert not leftover, "make run left processes behind after Ctrl-C"
