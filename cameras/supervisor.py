@@ -43,6 +43,13 @@ LEASE_SECONDS = 20.0
 POLL_SECONDS = 3.0
 HEARTBEAT_SECONDS = 5.0
 SNAPSHOT_SECONDS = 1.0
+#: The decoder hands over at least this many frames a second, whatever the analysis rate,
+#: so that snapshots stay about a second fresh and a live stream is never mistaken for a
+#: stalled one.
+MIN_DECODE_FPS = 1.0
+#: A frame up to this fraction of the analysis interval early is analysed: the decoder
+#: already thins frames to the analysis rate, and their arrival jitters around it.
+SCHEDULE_SLACK = 0.5
 
 
 class FrameHandler(Protocol):
@@ -106,10 +113,12 @@ class CameraWorker:
         camera: Camera,
         handler_factory: HandlerFactory,
         reader_options: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> None:
         from cameras.streams.reader import StreamReader
 
         self.camera = camera
+        self.owner = owner
         self.config_stamp = camera.updated_at
         self._handler_factory = handler_factory
         self._stop = threading.Event()
@@ -117,7 +126,11 @@ class CameraWorker:
             camera.open_target(),
             label=camera.masked_source_url,
             guard=connect_guard(camera.source_url),
-            **{"decoder": settings.CAMERA_DECODER, **(reader_options or {})},
+            **{
+                "decoder": settings.CAMERA_DECODER,
+                "max_fps": max(camera.analysis_fps, MIN_DECODE_FPS),
+                **(reader_options or {}),
+            },
         )
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
@@ -168,7 +181,7 @@ class CameraWorker:
             if now >= next_snapshot:
                 next_snapshot = now + SNAPSHOT_SECONDS
                 self._store_snapshot(frame.image)
-            if now < next_analysis:
+            if now < next_analysis - interval * SCHEDULE_SLACK:
                 continue
             # Keep the camera's rate: schedule from the slot, not from when a frame came;
             # after a stall, start afresh instead of catching up in a burst.
@@ -202,8 +215,14 @@ class CameraWorker:
             "height": status.height,
             "heartbeat_at": timezone.now(),
         }
+        # Only the lease holder writes: a worker whose lease was just lost (an edit saved
+        # over it, a takeover) must not overwrite what the edit or the new holder wrote.
+        mine = Camera.objects.filter(pk=self.camera.pk)
+        if self.owner is not None:
+            mine = mine.filter(lease_owner=self.owner)
         try:
-            Camera.objects.filter(pk=self.camera.pk).update(**fields)
+            if not mine.update(**fields):
+                return
         except Exception as exc:  # noqa: BLE001 - the database may blink; try next beat
             logger.warning("Heartbeat of camera %s failed: %s", self.camera.pk, exc)
             return
@@ -342,7 +361,7 @@ class Supervisor:
         if camera is None:
             return
         factory = self._handler_factory or frame_handler_factory()
-        worker = CameraWorker(camera, factory, self.reader_options)
+        worker = CameraWorker(camera, factory, self.reader_options, owner=self.owner)
         self.workers[camera_id] = worker
         worker.start()
         logger.info("Supervisor %s reads camera %s (%s)", self.owner, camera_id, camera.name)

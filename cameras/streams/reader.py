@@ -127,7 +127,9 @@ class StreamReader:
     nothing is opened until a later retry passes it. ``decoder`` is ``"opencv"`` (a
     ``cv2.VideoCapture``) or ``"ffmpeg"`` (an ``ffmpeg`` process, see ``ffmpeg``; a device
     index still goes through OpenCV), and ``scale_width`` has the ffmpeg decoder scale
-    frames down to that width. ``capture_factory(target)`` replaces both and
+    frames down to that width, ``max_fps`` hand over at most that many frames a second (the
+    rest are decoded but never converted; OpenCV hands over every frame) and
+    ``keyframes_only`` decode key frames alone. ``capture_factory(target)`` replaces both and
     ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
     """
 
@@ -150,12 +152,16 @@ class StreamReader:
         guard: Callable[[], None] | None = None,
         decoder: str = "opencv",
         scale_width: int | None = None,
+        max_fps: float | None = None,
+        keyframes_only: bool = False,
     ) -> None:
         if decoder not in DECODERS:
             raise ValueError(f"unknown decoder {decoder!r} (one of {', '.join(DECODERS)})")
         self._target = target
         self.decoder = decoder
         self.scale_width = scale_width
+        self.max_fps = max_fps
+        self.keyframes_only = keyframes_only
         self._guard = guard
         self.label = mask_url(label)
         self.open_timeout = open_timeout
@@ -493,6 +499,8 @@ class StreamReader:
                 open_timeout=self.open_timeout,
                 read_timeout=read_timeout,
                 scale_width=self.scale_width,
+                fps=self.max_fps,
+                keyframes_only=self.keyframes_only,
                 label=self.label,
             )
         return open_capture(self._target, open_timeout=self.open_timeout, read_timeout=read_timeout)

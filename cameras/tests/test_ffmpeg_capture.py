@@ -88,6 +88,21 @@ def test_the_command_asks_for_tcp_timeouts_and_raw_bgr():
 
     file = ffmpeg_command("/videos/door.mp4", io_timeout=3)
     assert "-timeout" not in file and "-rw_timeout" not in file and "-rtsp_transport" not in file
+    assert file[file.index("-fps_mode") + 1] == "vfr"  # never a repeated frame
+
+
+def test_the_command_thins_frames_before_scaling():
+    stream = ffmpeg_command("rtsp://cam/x", io_timeout=3, fps=2, scale_width=640)
+    chain = stream[stream.index("-vf") + 1]
+    # A stream is thinned by dropping only (a slow camera is not padded with copies)...
+    assert chain.startswith("select='") and "0.45" in chain
+    assert chain.index("select") < chain.index("scale")  # fewer frames to scale
+    # ...a file at an exact rate, which the reader paces it by.
+    file = ffmpeg_command("/videos/door.mp4", io_timeout=3, fps=2)
+    assert file[file.index("-vf") + 1] == "fps=2"
+    keyframes = ffmpeg_command("rtsp://cam/x", io_timeout=3, keyframes_only=True)
+    assert keyframes[keyframes.index("-skip_frame") + 1] == "nokey"
+    assert keyframes.index("-skip_frame") < keyframes.index("-i")  # a decoder option
 
 
 def test_secrets_are_masked_in_every_spelling():
@@ -121,6 +136,29 @@ def test_frames_are_scaled_in_the_decoder(short_video):
     finally:
         upscaled.release()
     assert ffmpeg_children() == []
+
+
+def test_a_file_is_thinned_to_the_asked_rate_in_the_decoder(short_video):
+    capture = FfmpegCapture(str(short_video.path), open_timeout=5, read_timeout=5, fps=2)
+    try:
+        assert capture.isOpened() and capture.get(5) == 2.0  # CAP_PROP_FPS: paced at 2
+        frames = 0
+        while capture.read()[0]:
+            frames += 1
+        assert frames == 4  # 2 s at 10 fps, 2 kept a second
+    finally:
+        capture.release()
+
+
+def test_a_stream_is_thinned_in_the_decoder(readers, rtsp_server):
+    reader = readers(rtsp_server.url, max_fps=2, **FAST)
+    assert wait_for(lambda: reader.status.state is StreamState.ONLINE, 15)
+    seen, seq, deadline = 0, -1, time.monotonic() + 3
+    while time.monotonic() < deadline:
+        frame = reader.latest(seq, timeout=0.5)
+        if frame is not None:
+            seen, seq = seen + 1, frame.seq
+    assert 2 <= seen <= 10, seen  # the server sends 10 a second: 30 unthinned
 
 
 def test_the_reader_reports_the_scaled_size(readers, short_video):

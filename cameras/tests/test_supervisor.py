@@ -53,8 +53,9 @@ both_decoders = pytest.mark.parametrize("decoder", ["opencv", "ffmpeg"])
 
 @pytest.fixture
 def decoder() -> str:
-    """The ``CAMERA_DECODER`` of a test; ``both_decoders`` tests override it."""
-    return "opencv"
+    """The ``CAMERA_DECODER`` of a test (the default one); ``both_decoders`` tests
+    override it."""
+    return "ffmpeg"
 
 
 @pytest.fixture(autouse=True)
@@ -155,9 +156,12 @@ def test_changes_are_picked_up_without_restart(short_video, settings):
             first = Camera.objects.create(name="One", source_url=f"file://{short_video.path}")
             assert wait_for(lambda: first.pk in supervisor.workers, 5)
             worker = supervisor.workers[first.pk]
+            first.refresh_from_db()  # an edit loads the camera first, as the API does
             first.analysis_fps = 5
             first.save()
             assert wait_for(lambda: supervisor.workers.get(first.pk) not in (None, worker), 5)
+            assert wait_for(lambda: CameraStatus.ONLINE in events, 10)
+            first.refresh_from_db()
             first.enabled = False
             first.status = CameraStatus.DISABLED
             first.save()
