@@ -18,6 +18,7 @@ from cameras.services import (
     clean_source,
     connect_guard,
     move_credentials,
+    move_main_stream_credentials,
     status_after_edit,
 )
 from cameras.snapshots import latest_snapshot
@@ -47,6 +48,7 @@ class CameraForm(forms.ModelForm):
         fields = [
             "name",
             "source_url",
+            "main_stream_url",
             "username",
             "password",
             "location",
@@ -65,15 +67,35 @@ class CameraForm(forms.ModelForm):
         except SourceError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
+    def clean_main_stream_url(self) -> str:
+        """Empty, or a source under the same rules as ``source_url``."""
+        value = self.cleaned_data.get("main_stream_url") or ""
+        if not value.strip():
+            return ""
+        try:
+            return clean_source(value)
+        except SourceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
     def clean(self) -> dict:
-        """Moves credentials out of the URL into encrypted fields, and keeps the stored
+        """Moves credentials out of the URLs into encrypted fields, and keeps the stored
         password when the (write-only) field is left empty."""
-        previous = self.instance.query_secrets if self.instance.pk else None
+        stored = self.instance.pk is not None
+        previous = self.instance.query_secrets if stored else None
         cleaned = move_credentials(super().clean(), previous)
         if cleaned.get("clear_password"):
             cleaned["password"] = ""
-        elif not cleaned.get("password") and self.instance.pk:
+        elif not cleaned.get("password") and stored:
             cleaned["password"] = self.instance.password
+        if "main_stream_url" in cleaned:
+            try:
+                move_main_stream_credentials(
+                    cleaned,
+                    self.instance.main_stream_query_secrets if stored else None,
+                    (self.instance.username, self.instance.password) if stored else ("", ""),
+                )
+            except SourceError as exc:
+                self.add_error("main_stream_url", str(exc))
         return cleaned
 
     def save(self, commit: bool = True) -> Camera:
@@ -82,6 +104,8 @@ class CameraForm(forms.ModelForm):
         camera.password = self.cleaned_data.get("password", "")
         if "url_secrets" in self.cleaned_data:
             camera.url_secrets = self.cleaned_data["url_secrets"]
+        if "main_stream_url_secrets" in self.cleaned_data:
+            camera.main_stream_url_secrets = self.cleaned_data["main_stream_url_secrets"]
         camera.status = status_after_edit(camera.enabled, camera.status) or camera.status
         if commit:
             camera.save()
@@ -108,7 +132,18 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
     readonly_fields = status_section
     fieldsets = (
         (None, {"fields": ("name", "location", "direction", "enabled")}),
-        ("Source", {"fields": ("source_url", "username", "password", "clear_password")}),
+        (
+            "Source",
+            {
+                "fields": (
+                    "source_url",
+                    "main_stream_url",
+                    "username",
+                    "password",
+                    "clear_password",
+                )
+            },
+        ),
         ("Analysis", {"fields": ("analysis_fps", "detection_width", "min_face_size", "roi")}),
         ("Status", {"fields": status_section}),
     )

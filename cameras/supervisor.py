@@ -37,6 +37,8 @@ from cameras.snapshots import encode_snapshot, store_snapshot
 if TYPE_CHECKING:
     import numpy as np
 
+    from cameras.streams.status import Frame
+
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 20.0
@@ -50,6 +52,9 @@ MIN_DECODE_FPS = 1.0
 #: A frame up to this fraction of the analysis interval early is analysed: the decoder
 #: already thins frames to the analysis rate, and their arrival jitters around it.
 SCHEDULE_SLACK = 0.5
+#: A main-stream frame older than this (seconds) is not used for a snapshot: a camera's key
+#: frames are one to a few seconds apart, more means the main stream is down.
+MAIN_FRAME_MAX_AGE_S = 10.0
 
 
 class FrameHandler(Protocol):
@@ -122,15 +127,32 @@ class CameraWorker:
         self.config_stamp = camera.updated_at
         self._handler_factory = handler_factory
         self._stop = threading.Event()
+        main_target = camera.main_stream_target()
+        options = {"decoder": settings.CAMERA_DECODER, **(reader_options or {})}
+        # With a main stream, ``source_url`` is a sub-stream chosen for analysis, so its
+        # frames are scaled to the detection width in the decoder; a single stream keeps its
+        # full resolution, which the pipeline's face crops and ``min_face_size`` rely on.
         self._reader = StreamReader(
             camera.open_target(),
             label=camera.masked_source_url,
             guard=connect_guard(camera.source_url),
             **{
-                "decoder": settings.CAMERA_DECODER,
                 "max_fps": max(camera.analysis_fps, MIN_DECODE_FPS),
-                **(reader_options or {}),
+                "scale_width": camera.detection_width if main_target is not None else None,
+                **options,
             },
+        )
+        # The main stream only feeds snapshots: key frames alone (a fraction of a full
+        # decode), about one a second.
+        self._snapshot_reader = (
+            StreamReader(
+                main_target,
+                label=camera.masked_main_stream_url,
+                guard=connect_guard(camera.main_stream_url),
+                **{"max_fps": 1 / SNAPSHOT_SECONDS, "keyframes_only": True, **options},
+            )
+            if main_target is not None
+            else None
         )
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
@@ -140,12 +162,16 @@ class CameraWorker:
     def start(self) -> None:
         """Start reading the stream and analysing its frames."""
         self._reader.start()
+        if self._snapshot_reader is not None:
+            self._snapshot_reader.start()
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop both threads, waiting at most ``timeout`` for the analysis to finish."""
         self._stop.set()
         self._reader.stop()
+        if self._snapshot_reader is not None:
+            self._snapshot_reader.stop()
         self._thread.join(timeout)
 
     def is_alive(self) -> bool:
@@ -180,7 +206,7 @@ class CameraWorker:
             last_seq = frame.seq
             if now >= next_snapshot:
                 next_snapshot = now + SNAPSHOT_SECONDS
-                self._store_snapshot(frame.image)
+                self._store_snapshot(self._snapshot_image(frame))
             if now < next_analysis - interval * SCHEDULE_SLACK:
                 continue
             # Keep the camera's rate: schedule from the slot, not from when a frame came;
@@ -189,6 +215,15 @@ class CameraWorker:
             next_analysis = due if due > now else now + interval
             handler.process(frame.image, frame.captured_at)
             self.frames_processed += 1
+
+    def _snapshot_image(self, frame: Frame) -> np.ndarray:
+        """The main stream's newest frame when it has a recent one, else the analysed
+        frame: a main stream that is down costs resolution, not the snapshot."""
+        if self._snapshot_reader is not None:
+            main = self._snapshot_reader.latest()
+            if main is not None and frame.captured_at - main.captured_at < MAIN_FRAME_MAX_AGE_S:
+                return main.image
+        return frame.image
 
     def _store_snapshot(self, image: np.ndarray) -> None:
         try:
