@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -52,6 +53,13 @@ MIN_DECODE_FPS = 1.0
 #: A frame up to this fraction of the analysis interval early is analysed: the decoder
 #: already thins frames to the analysis rate, and their arrival jitters around it.
 SCHEDULE_SLACK = 0.5
+#: Cameras taken in one round start this many seconds apart (plus up to as much again at
+#: random), so a supervisor taking 100 cameras, or coming back after a switch reboot, opens
+#: them over ten seconds instead of all at once.
+START_SPACING_S = 0.1
+#: Reconnect delays are drawn from [1 - RECONNECT_JITTER, 1] of their nominal value, so
+#: cameras that lost their streams together do not retry together.
+RECONNECT_JITTER = 0.5
 #: A main-stream frame older than this (seconds) is not used for a snapshot: a camera's key
 #: frames are one to a few seconds apart, more means the main stream is down.
 MAIN_FRAME_MAX_AGE_S = 10.0
@@ -84,6 +92,13 @@ def frame_handler_factory() -> HandlerFactory:
     if _handler_factory is None:
         raise RuntimeError("No frame handler registered; is the detections app installed?")
     return _handler_factory
+
+
+def start_delays(count: int, spacing: float, rng: random.Random) -> list[float]:
+    """When each of ``count`` cameras taken together starts: ``spacing`` apart, each
+    later by up to ``spacing`` at random (so supervisors starting together interleave
+    rather than open the same instants)."""
+    return [index * spacing + rng.random() * spacing for index in range(count)]
 
 
 def _as_datetime(timestamp: float | None) -> datetime | None:
@@ -119,6 +134,8 @@ class CameraWorker:
         handler_factory: HandlerFactory,
         reader_options: dict[str, Any] | None = None,
         owner: str | None = None,
+        start_delay: float = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
         from cameras.streams.reader import StreamReader
 
@@ -128,7 +145,12 @@ class CameraWorker:
         self._handler_factory = handler_factory
         self._stop = threading.Event()
         main_target = camera.main_stream_target()
-        options = {"decoder": settings.CAMERA_DECODER, **(reader_options or {})}
+        options = {
+            "decoder": settings.CAMERA_DECODER,
+            "backoff_jitter": RECONNECT_JITTER,
+            "rng": rng,
+            **(reader_options or {}),
+        }
         # With a main stream, ``source_url`` is a sub-stream chosen for analysis, so its
         # frames are scaled to the detection width in the decoder; a single stream keeps its
         # full resolution, which the pipeline's face crops and ``min_face_size`` rely on.
@@ -139,6 +161,7 @@ class CameraWorker:
             **{
                 "max_fps": max(camera.analysis_fps, MIN_DECODE_FPS),
                 "scale_width": camera.detection_width if main_target is not None else None,
+                "start_delay": start_delay,
                 **options,
             },
         )
@@ -149,7 +172,12 @@ class CameraWorker:
                 main_target,
                 label=camera.masked_main_stream_url,
                 guard=connect_guard(camera.main_stream_url),
-                **{"max_fps": 1 / SNAPSHOT_SECONDS, "keyframes_only": True, **options},
+                **{
+                    "max_fps": 1 / SNAPSHOT_SECONDS,
+                    "keyframes_only": True,
+                    "start_delay": start_delay,
+                    **options,
+                },
             )
             if main_target is not None
             else None
@@ -281,6 +309,8 @@ class Supervisor:
         poll_seconds: float = POLL_SECONDS,
         max_cameras: int | None = None,
         reader_options: dict[str, Any] | None = None,
+        start_spacing: float = START_SPACING_S,
+        rng: random.Random | None = None,
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._handler_factory = handler_factory
@@ -288,6 +318,8 @@ class Supervisor:
         self.poll_seconds = poll_seconds
         self.max_cameras = max_cameras
         self.reader_options = reader_options or {}
+        self.start_spacing = start_spacing
+        self.rng = rng or random.Random()
         self.workers: dict[int, CameraWorker] = {}
         self._stop = threading.Event()
 
@@ -381,22 +413,34 @@ class Supervisor:
             .order_by("lease_expires_at", "pk")
             .values_list("pk", flat=True)
         )
+        taken = []
         for camera_id in candidates[:room] if room is not None else candidates:
-            taken = (
+            if (
                 Camera.objects.filter(pk=camera_id, enabled=True)
                 .filter(free)
                 .update(lease_owner=self.owner, lease_expires_at=self._lease_until())
-            )
-            if taken:
-                self._start_worker(camera_id)
+            ):
+                taken.append(camera_id)
+        # Staggered in the readers (not here), so the round ends at once and keeps leases.
+        for camera_id, delay in zip(
+            taken, start_delays(len(taken), self.start_spacing, self.rng), strict=True
+        ):
+            self._start_worker(camera_id, start_delay=delay)
 
     # --- workers ------------------------------------------------------------------------
-    def _start_worker(self, camera_id: int) -> None:
+    def _start_worker(self, camera_id: int, start_delay: float = 0.0) -> None:
         camera = Camera.objects.filter(pk=camera_id).first()
         if camera is None:
             return
         factory = self._handler_factory or frame_handler_factory()
-        worker = CameraWorker(camera, factory, self.reader_options, owner=self.owner)
+        worker = CameraWorker(
+            camera,
+            factory,
+            self.reader_options,
+            owner=self.owner,
+            start_delay=start_delay,
+            rng=self.rng,
+        )
         self.workers[camera_id] = worker
         worker.start()
         logger.info("Supervisor %s reads camera %s (%s)", self.owner, camera_id, camera.name)
