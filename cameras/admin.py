@@ -22,8 +22,11 @@ from cameras.services import (
     status_after_edit,
 )
 from cameras.snapshots import latest_snapshot
-from cameras.sources import SourceError
+from cameras.sources import SourceError, mask_url
 from cameras.streams.probe import probe_source
+
+#: Shown through methods that mask them again, never as stored.
+ERROR_FIELDS = ("status", "last_error", "decoder_error", "main_stream_error")
 
 STATUS_COLOURS = {
     CameraStatus.ONLINE: "#1a7f37",
@@ -118,14 +121,27 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
 
     form = CameraForm
     private_images = (PrivateImage("snapshot", read=lambda camera: latest_snapshot(camera.pk)),)
-    list_display = ("name", "location", "direction", "status_badge", "last_frame_at", "fps")
+    list_display = (
+        "name",
+        "location",
+        "direction",
+        "status_badge",
+        "last_frame_at",
+        "decoder_state",
+        "fps",
+        "analysed_fps",
+        "dropped_frames",
+        "reconnects_last_hour",
+    )
     list_filter = ("status", "direction", "enabled")
     search_fields = ("name", "location")
     status_section = (
         "snapshot",
         "status_badge",
-        *(f for f in STATUS_FIELDS if f not in ("status", "last_error")),
+        *(f for f in STATUS_FIELDS if f not in ERROR_FIELDS),
         "error",
+        "decoder_error_masked",
+        "main_stream_error_masked",
         "lease_owner",
         "lease_expires_at",
     )
@@ -162,6 +178,16 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
     def error(self, camera: Camera) -> str:
         """The last error with any credential masked."""
         return camera.redact(camera.last_error) or "-"
+
+    @admin.display(description="decoder's last error")
+    def decoder_error_masked(self, camera: Camera) -> str:
+        """The reader's last error, kept after it recovered, with any credential masked."""
+        return camera.redact(mask_url(camera.decoder_error)) or "-"
+
+    @admin.display(description="main stream's last error")
+    def main_stream_error_masked(self, camera: Camera) -> str:
+        """The main stream reader's last error, with any credential masked."""
+        return camera.redact(mask_url(camera.main_stream_error)) or "-"
 
     @admin.display(description="newest frame")
     def snapshot(self, camera: Camera) -> str:

@@ -43,6 +43,25 @@ class CameraStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
+class DecoderState(models.TextChoices):
+    """Where a camera's stream reader stands (``cameras.streams.StreamState``), finer than
+    the status: ``connecting`` and ``offline`` are both an offline camera, but only one of
+    them has ever worked since the reader started."""
+
+    CONNECTING = "connecting", "Connecting"
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline (reconnecting)"
+    ERROR = "error", "Error (retrying)"
+    STOPPED = "stopped", "Stopped"
+
+
+class Decoder(models.TextChoices):
+    """What decodes a camera's stream (``settings.CAMERA_DECODER``; a device is OpenCV)."""
+
+    FFMPEG = "ffmpeg", "FFmpeg process"
+    OPENCV = "opencv", "OpenCV"
+
+
 def encode_url_secrets(pairs: list[list[str]]) -> str:
     """How ``Camera.url_secrets`` keeps the query credentials (before encryption)."""
     return json.dumps(pairs) if pairs else ""
@@ -104,6 +123,21 @@ class Camera(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    decoder = models.CharField(max_length=10, choices=Decoder.choices, blank=True)
+    decoder_state = models.CharField(max_length=12, choices=DecoderState.choices, blank=True)
+    analysed_fps = models.FloatField(
+        null=True, blank=True, help_text="Frames analysed per second (fps: frames read)."
+    )
+    dropped_frames = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Frames read but replaced by a newer one before the analysis took them, "
+        "since the supervisor started reading the camera: analysis falling behind.",
+    )
+    decoder_error = models.TextField(
+        blank=True, help_text="The reader's last error, kept after it recovered (masked)."
+    )
+    main_stream_state = models.CharField(max_length=12, choices=DecoderState.choices, blank=True)
+    main_stream_error = models.TextField(blank=True)
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -25,6 +25,14 @@ STATUS_FIELDS = (
     "reconnects_last_hour",
     "width",
     "height",
+    "decoder",
+    "decoder_state",
+    "analysed_fps",
+    "dropped_frames",
+    "decoder_error",
+    "main_stream_state",
+    "main_stream_error",
+    "heartbeat_at",
 )
 
 

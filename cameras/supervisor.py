@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,7 +31,7 @@ from django.db import close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
 
-from cameras.models import Camera, CameraStatus
+from cameras.models import Camera, CameraStatus, DecoderState
 from cameras.services import connect_guard
 from cameras.signals import camera_status_changed
 from cameras.snapshots import encode_snapshot, store_snapshot
@@ -63,6 +64,8 @@ RECONNECT_JITTER = 0.5
 #: A main-stream frame older than this (seconds) is not used for a snapshot: a camera's key
 #: frames are one to a few seconds apart, more means the main stream is down.
 MAIN_FRAME_MAX_AGE_S = 10.0
+#: The analysed frame rate is measured over this many seconds.
+ANALYSED_FPS_WINDOW_S = 5.0
 
 
 class FrameHandler(Protocol):
@@ -144,7 +147,7 @@ class CameraWorker:
         self.config_stamp = camera.updated_at
         self._handler_factory = handler_factory
         self._stop = threading.Event()
-        main_target = camera.main_stream_target()
+        target, main_target = camera.open_target(), camera.main_stream_target()
         options = {
             "decoder": settings.CAMERA_DECODER,
             "backoff_jitter": RECONNECT_JITTER,
@@ -155,7 +158,7 @@ class CameraWorker:
         # frames are scaled to the detection width in the decoder; a single stream keeps its
         # full resolution, which the pipeline's face crops and ``min_face_size`` rely on.
         self._reader = StreamReader(
-            camera.open_target(),
+            target,
             label=camera.masked_source_url,
             guard=connect_guard(camera.source_url),
             **{
@@ -182,10 +185,15 @@ class CameraWorker:
             if main_target is not None
             else None
         )
+        self.decoder = "opencv" if isinstance(target, int) else self._reader.decoder
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
         self._last_heartbeat = 0.0
         self.frames_processed = 0
+        #: Frames the reader published that a newer one replaced before the analysis took
+        #: them (gaps in ``Frame.seq``): the analysis is not keeping up.
+        self.frames_dropped = 0
+        self._analysed: deque[float] = deque()
 
     def start(self) -> None:
         """Start reading the stream and analysing its frames."""
@@ -231,6 +239,8 @@ class CameraWorker:
             self._heartbeat(now)
             if frame is None:
                 continue
+            if last_seq >= 0 and frame.seq > last_seq + 1:
+                self.frames_dropped += frame.seq - last_seq - 1
             last_seq = frame.seq
             if now >= next_snapshot:
                 next_snapshot = now + SNAPSHOT_SECONDS
@@ -243,6 +253,7 @@ class CameraWorker:
             next_analysis = due if due > now else now + interval
             handler.process(frame.image, frame.captured_at)
             self.frames_processed += 1
+            self._analysed.append(time.monotonic())
 
     def _snapshot_image(self, frame: Frame) -> np.ndarray:
         """The main stream's newest frame when it has a recent one, else the analysed
@@ -259,6 +270,33 @@ class CameraWorker:
         except Exception as exc:  # noqa: BLE001 - a cache hiccup must not stop the camera
             logger.warning("Snapshot of camera %s not stored: %s", self.camera.pk, exc)
 
+    def analysed_fps(self, now: float) -> float | None:
+        """Frames analysed per second over the last ``ANALYSED_FPS_WINDOW_S``."""
+        while self._analysed and now - self._analysed[0] > ANALYSED_FPS_WINDOW_S:
+            self._analysed.popleft()
+        if len(self._analysed) < 2:
+            return None
+        span = self._analysed[-1] - self._analysed[0]
+        return round((len(self._analysed) - 1) / span, 2) if span > 0 else None
+
+    def _decoder_fields(self, now: float) -> dict[str, Any]:
+        """The reader's own view, for an operator telling a slow camera from a slow server."""
+        status = self._reader.status
+        fields = {
+            "decoder": self.decoder,
+            "decoder_state": status.state.value,
+            "analysed_fps": self.analysed_fps(now),
+            "dropped_frames": self.frames_dropped,
+            "decoder_error": self.camera.redact(status.last_error or ""),
+            "main_stream_state": "",
+            "main_stream_error": "",
+        }
+        if self._snapshot_reader is not None:
+            main = self._snapshot_reader.status
+            fields["main_stream_state"] = main.state.value
+            fields["main_stream_error"] = self.camera.redact(main.last_error or "")
+        return fields
+
     def _heartbeat(self, now: float) -> None:
         status = self._reader.status
         mapped = _READER_STATE_TO_STATUS.get(str(status.state.value), CameraStatus.OFFLINE)
@@ -267,6 +305,7 @@ class CameraWorker:
             return
         self._last_heartbeat = now
         fields = {
+            **self._decoder_fields(now),
             "status": mapped,
             "last_frame_at": _as_datetime(status.last_frame_at),
             "fps": round(status.fps, 2) if status.fps else None,
@@ -453,7 +492,13 @@ class Supervisor:
     def _release(self, camera_ids: list[int], disabled: bool = False) -> None:
         if not camera_ids:
             return
-        fields = {"lease_owner": "", "lease_expires_at": None}
+        fields = {
+            "lease_owner": "",
+            "lease_expires_at": None,
+            "decoder_state": DecoderState.STOPPED,
+            "fps": None,
+            "analysed_fps": None,
+        }
         if disabled:
             fields["status"] = CameraStatus.DISABLED
         else:

@@ -396,6 +396,7 @@ SPECTACULAR_SETTINGS = {
         "AttendanceKindEnum": "attendance.models.EventKind.choices",
         "OutboxKindEnum": "integrations.models.OutboxKind.choices",
         "SyncJobKindEnum": "integrations.models.SyncJobKind.choices",
+        "DecoderStateEnum": "cameras.models.DecoderState.choices",
     },
     # Swagger UI and ReDoc from the pinned package, served as static files: the docs work
     # on a network without internet and never load code from a CDN.

@@ -131,7 +131,9 @@ class CameraSerializer(ApiModelSerializer):
         data = super().to_representation(camera)
         data["source_url"] = mask_url(camera.source_url)
         data["main_stream_url"] = camera.masked_main_stream_url
-        data["last_error"] = mask_url(camera.last_error) if camera.last_error else ""
+        for field in ("last_error", "decoder_error", "main_stream_error"):
+            text = getattr(camera, field)
+            data[field] = mask_url(text) if text else ""
         return data
 
     def validate_source_url(self, value: str) -> str:
