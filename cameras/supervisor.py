@@ -234,26 +234,32 @@ class CameraWorker:
         last_seq, next_analysis, next_snapshot = -1, 0.0, 0.0
         while not self._stop.is_set():
             release_broken_connections()
-            frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
-            now = time.monotonic()
-            self._heartbeat(now)
-            if frame is None:
-                continue
-            if last_seq >= 0 and frame.seq > last_seq + 1:
-                self.frames_dropped += frame.seq - last_seq - 1
-            last_seq = frame.seq
-            if now >= next_snapshot:
-                next_snapshot = now + SNAPSHOT_SECONDS
-                self._store_snapshot(self._snapshot_image(frame))
-            if now < next_analysis - interval * SCHEDULE_SLACK:
-                continue
-            # Keep the camera's rate: schedule from the slot, not from when a frame came;
-            # after a stall, start afresh instead of catching up in a burst.
-            due = next_analysis + interval
-            next_analysis = due if due > now else now + interval
-            handler.process(frame.image, frame.captured_at)
-            self.frames_processed += 1
-            self._analysed.append(time.monotonic())
+            try:
+                frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
+                now = time.monotonic()
+                self._heartbeat(now)
+                if frame is None:
+                    continue
+                if last_seq >= 0 and frame.seq > last_seq + 1:
+                    self.frames_dropped += frame.seq - last_seq - 1
+                last_seq = frame.seq
+                if now >= next_snapshot:
+                    next_snapshot = now + SNAPSHOT_SECONDS
+                    self._store_snapshot(self._snapshot_image(frame))
+                if now < next_analysis - interval * SCHEDULE_SLACK:
+                    continue
+                # Keep the camera's rate: schedule from the slot, not from when a frame came;
+                # after a stall, start afresh instead of catching up in a burst.
+                due = next_analysis + interval
+                next_analysis = due if due > now else now + interval
+                handler.process(frame.image, frame.captured_at)
+                self.frames_processed += 1
+                self._analysed.append(time.monotonic())
+            finally:
+                # Back to the pool after each round: the pool has DB_POOL_MAX connections
+                # for the whole process, and a camera thread keeping one would take a
+                # connection per camera (32 cameras exhausted a pool of 20).
+                close_old_connections()
 
     def _snapshot_image(self, frame: Frame) -> np.ndarray:
         """The main stream's newest frame when it has a recent one, else the analysed

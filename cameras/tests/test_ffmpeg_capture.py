@@ -8,19 +8,17 @@ the decoder; and cameras open in parallel, which OpenCV's FFmpeg backend cannot 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from cameras.sources import mask_url, with_credentials
 from cameras.streams import StreamReader, StreamState
 from cameras.streams.ffmpeg import FfmpegCapture, SecretMasker, ffmpeg_command
+from cameras.testing.processes import ffmpeg_children
 from cameras.testing.servers import RtspServer, SilentTcpServer, free_port
 
 FAST = {"open_timeout": 3.0, "read_timeout": 3.0, "stall_timeout": 3.0}
@@ -33,22 +31,6 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             return True
         time.sleep(interval)
     return predicate()
-
-
-def ffmpeg_children() -> list[int]:
-    """Process ids of this process's ``ffmpeg`` children, zombies included (from /proc)."""
-    found = []
-    me = os.getpid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            stat = (entry / "stat").read_text()
-            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-            if ppid == me and comm == "ffmpeg":
-                found.append(int(entry.name))
-    return found
 
 
 def decoder_threads() -> list[threading.Thread]:
