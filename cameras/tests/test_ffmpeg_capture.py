@@ -227,3 +227,14 @@ def test_eight_rtsp_cameras_open_in_parallel(readers, require_rtsp, short_video)
     finally:
         for server in servers:
             server.stop()
+
+
+def test_a_missing_ffmpeg_binary_is_reported_at_start(settings, monkeypatch, tmp_path):
+    from cameras.apps import check_decoder
+
+    settings.CAMERA_DECODER = "ffmpeg"
+    assert check_decoder() == []  # installed here (CI installs it)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without ffmpeg
+    assert [w.id for w in check_decoder()] == ["cameras.W001"]
+    settings.CAMERA_DECODER = "opencv"
+    assert check_decoder() == []
