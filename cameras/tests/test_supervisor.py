@@ -284,6 +284,9 @@ def test_stale_heartbeats_mark_cameras_offline():
         source_url="rtsp://a/c",
         status=CameraStatus.ONLINE,
         heartbeat_at=timezone.now() - timedelta(minutes=5),
+        decoder_state="online",
+        fps=2.0,
+        analysed_fps=2.0,
     )
     seen = []
     camera_status_changed.connect(
@@ -295,6 +298,8 @@ def test_stale_heartbeats_mark_cameras_offline():
         camera_status_changed.disconnect(dispatch_uid="s")
     assert status_of(stale) == CameraStatus.OFFLINE and status_of(fresh) == CameraStatus.ONLINE
     assert seen == [stale.pk]
+    stale.refresh_from_db()
+    assert (stale.decoder_state, stale.fps, stale.analysed_fps) == ("", None, None)
 
 
 class SlowHandler(CountingHandler):
