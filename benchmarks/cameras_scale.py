@@ -1,42 +1,41 @@
-"""Cameras at scale: how many door cameras the real supervisor keeps at their analysed
-rate, with an FFmpeg decoder process per camera and with the OpenCV reader it replaces.
+"""Cameras at scale: N real RTSP cameras through the real supervisor, FFmpeg against OpenCV.
 
-For each scenario (1280x720, 1920x1080, and 640x360 as an NVR's analysis sub-stream) and
-each camera count, N real GStreamer RTSP servers on loopback (one process each) serve an
-H.264 door video at ``--fps`` frames per second with faces walking past, and the real
-supervisor (``cameras.supervisor.Supervisor``: readers, snapshots, heartbeats, the
-recognition pipeline, detections written to the database and broadcast) analyses each
-camera at ``--analysis-fps``. Per run:
+One command (``python benchmarks/cameras_scale.py``). For each decoder, frame size and
+camera count: N GStreamer RTSP servers on loopback (each a camera sending the synthetic
+door video, H.264 at 15 fps, a key frame a second), the real supervisor with the real
+pipeline (face engine, tracker, detections written to SQLite, live messages) analysing
+each camera at 2 fps; with ``--sub-stream`` also cameras that analyse a 640x360
+sub-stream and read the large stream as their main stream (key frames, for snapshots).
+Measured per row:
 
-- *online*: cameras online at the end, and the seconds from the supervisor's start until
-  the last one went online (issue 10: 32 within 30 s);
-- *read fps*: frames each reader decoded per second (the reader's own trailing rate);
-- *analysed fps*: frames each camera's pipeline analysed per second over the window; a
-  camera keeps up at >= 90 % of its analysis rate;
-- *CPU cores*: CPU seconds of this process and of its ``ffmpeg`` decoder children over the
-  window, divided by the window (the RTSP servers are not counted);
-- *frame to WebSocket*: for every ``detection.created`` message received from the live
-  group, the time since its frame was read from the stream;
-- *left over*: ``ffmpeg`` processes still running after the supervisor stopped.
+- *online s*: from the supervisor's start until every camera is ``online``;
+- *read fps*: frames the readers hand over a second (FFmpeg thins to the analysis rate in
+  the decoder, OpenCV hands over all 15), mean over cameras;
+- *analysed fps*: frames the pipeline analysed a second, min and mean over cameras;
+- *dropped*: frames replaced before the analysis took them, over the window;
+- *CPU cores*: CPU time of this process (readers, pipeline, everything) plus its ffmpeg
+  children, over the window's wall time; the RTSP servers (the cameras) are not counted;
+- *latency*: from the moment the reader took the frame that confirmed a track to its
+  ``detection.created`` message arriving from the channel layer, p50 and p95;
+- *load avg*: the machine's one-minute load at the window's end (other work included).
 
-Embedded settings (SQLite in a temp folder, in-memory channel layer), as ``pipeline.py``:
-the numbers are the cameras' and the pipeline's. Run from the repository root::
-
-    .venv/bin/python benchmarks/cameras_scale.py [--decoders ffmpeg,opencv] \\
-        [--scenarios 720p,1080p,360p] [--counts-720p 8,16,24] [--seconds 20]
+Embedded settings (SQLite, in-memory channel layer), like ``benchmarks/pipeline.py``,
+whose helpers this reuses. The machines are shared: compare rows of one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -44,138 +43,81 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks.pipeline import _LiveListener, enrol_people, percentile, setup_django  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cameras.models import Camera
+    from detections.models import Detection
+    from detections.pipeline import TrackEvent
+
+ONLINE_TIMEOUT_S = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-KEEPING_UP = 0.9
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """A stream size and the camera counts tried at it."""
-
-    name: str
-    size: tuple[int, int]
-    counts: tuple[int, ...]
-
-
-SCENARIOS = {
-    "720p": Scenario("1280x720", (1280, 720), (8, 16, 24)),
-    "1080p": Scenario("1920x1080", (1920, 1080), (4, 8, 12)),
-    "360p": Scenario("640x360 sub-stream", (640, 360), (16, 32, 48)),
-}
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return 0.0
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        tasks = Path(f"/proc/{pid}/task").iterdir()
-        found: list[int] = []
-        for task in tasks:
-            text = (task / "children").read_text()
-            found.extend(int(child) for child in text.split())
-        return found
-    except (FileNotFoundError, ProcessLookupError):
-        return []
+def process_and_decoders_cpu() -> float:
+    """CPU seconds of this process plus its live ffmpeg children."""
+    from cameras.testing.processes import ffmpeg_children
+
+    return cpu_seconds() + sum(cpu_seconds(pid) for pid in ffmpeg_children())
 
 
-def _descendants(pid: int) -> list[int]:
-    pending, seen = _children(pid), []
-    while pending:
-        child = pending.pop()
-        seen.append(child)
-        pending.extend(_children(child))
-    return seen
-
-
-def _command_name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except (FileNotFoundError, ProcessLookupError):
-        return ""
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def decoder_pids() -> list[int]:
-    """This process's ``ffmpeg`` descendants (the decoders, not the RTSP servers)."""
-    return [pid for pid in _descendants(os.getpid()) if _command_name(pid) == "ffmpeg"]
-
-
-class CpuMeter:
-    """CPU seconds of this process plus its decoders, sampled so decoders that exit
-    between samples still count up to their last sample."""
-
-    def __init__(self) -> None:
-        self.last: dict[int, float] = {}
-        self.total = 0.0
-
-    def sample(self) -> float:
-        """The CPU seconds used since the first sample."""
-        current = {os.getpid(): _cpu_seconds(os.getpid())}
-        current.update({pid: _cpu_seconds(pid) for pid in decoder_pids()})
-        for pid, seconds in current.items():
-            self.total += max(0.0, seconds - self.last.get(pid, seconds))
-        self.last.update(current)
-        return self.total
-
-
-def door_video(workdir: Path, size: tuple[int, int], fps: int) -> Path:
-    """An H.264 door video of ``size`` at ``fps`` with the enrolled faces walking past."""
+def door_video(workdir: Path, size: tuple[int, int], seconds: float) -> Path:
+    """The synthetic door video at ``size``, 15 fps, two enrolled people and a stranger."""
     from cameras.synthetic_video import face_crops, make_test_video
 
-    path = workdir / "videos" / f"door-{size[0]}x{size[1]}-{fps}.mp4"
-    if not path.exists():
-        make_test_video(path, seconds=20, fps=fps, size=size, people=face_crops())
+    path = workdir / "videos" / f"door-{size[0]}x{size[1]}.mp4"
+    make_test_video(path, seconds=seconds, fps=15, size=size, people=face_crops())
     return path
-
-
-def start_servers(video: Path, count: int) -> list:
-    """``count`` RTSP servers looping ``video``, one process each."""
-    from cameras.testing.servers import RtspServer
-
-    return [RtspServer(video, mount="/cam").start() for _ in range(count)]
-
-
-def _wait_online(supervisor: object, count: int, timeout: float) -> float | None:
-    from cameras.streams.status import StreamState
-
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        workers = list(supervisor.workers.values())
-        online = [w for w in workers if w._reader.status.state == StreamState.ONLINE]
-        if len(workers) == count and len(online) == count:
-            return time.monotonic() - started
-        time.sleep(0.2)
-    return None
 
 
 def run(
     decoder: str,
-    urls: list[str],
+    video: Path,
+    count: int,
     seconds: float,
-    analysis_fps: float,
-    online_timeout: float,
-) -> dict[str, float | int | str | None]:
-    """One measured run of ``len(urls)`` cameras with ``decoder``."""
-    from cameras.models import Camera
-    from cameras.streams.status import StreamState
+    size: tuple[int, int],
+    sub_video: Path | None = None,
+) -> dict[str, Any]:
+    """One row: ``count`` cameras of ``video`` read by ``decoder`` for ``seconds``. With
+    ``sub_video``, each camera analyses that (its sub-stream) and ``video`` is its main
+    stream, read for snapshots only."""
+    from django.conf import settings
+
+    from cameras.models import Camera, CameraStatus
     from cameras.supervisor import Supervisor
+    from cameras.testing.servers import RtspServer
     from detections import camera_handler
 
+    settings.CAMERA_DECODER = decoder
+    mains = [RtspServer(video) for _ in range(count)]
+    subs = [RtspServer(sub_video) for _ in range(count)] if sub_video else []
+    servers = mains + subs
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(RtspServer.start, servers))
     Camera.objects.all().delete()
-    cameras = [
-        Camera.objects.create(name=f"scale {i}", source_url=url, analysis_fps=analysis_fps)
-        for i, url in enumerate(urls)
+    ids = [
+        Camera.objects.create(
+            name=f"scale {i}",
+            source_url=subs[i].url if subs else main.url,
+            main_stream_url=main.url if subs else "",
+            analysis_fps=2,
+        ).pk
+        for i, main in enumerate(mains)
     ]
     read_at: dict[str, float] = {}
     latencies: list[float] = []
     original = camera_handler.record_event
 
-    def timed_record(camera: Camera, event: object) -> object:
+    def timed_record(camera: Camera, event: TrackEvent) -> Detection | None:
         if event.kind == "confirmed":
             read_at[str(event.track_id)] = event.captured_at
         return original(camera, event)
@@ -183,119 +125,162 @@ def run(
     camera_handler.record_event = timed_record
     listener = _LiveListener(read_at, latencies)
     listener.start()
-    supervisor = Supervisor(poll_seconds=0.5, reader_options={"decoder": decoder})
+    supervisor = Supervisor(poll_seconds=0.5)
     thread = threading.Thread(target=supervisor.run_forever, daemon=True)
+    started = time.monotonic()
     thread.start()
-    online_after = _wait_online(supervisor, len(cameras), online_timeout)
-    meter = CpuMeter()
-    meter.sample()
-    before = {cid: w.frames_processed for cid, w in supervisor.workers.items()}
-    window_start = time.monotonic()
-    while time.monotonic() - window_start < seconds:
-        time.sleep(0.5)
-        meter.sample()
-    elapsed = time.monotonic() - window_start
-    cpu = meter.sample()
-    workers = dict(supervisor.workers)
-    statuses = {cid: w._reader.status for cid, w in workers.items()}
-    after = {cid: w.frames_processed for cid, w in workers.items()}
-    load = os.getloadavg()[0]
-    supervisor.stop()
-    thread.join(60)
-    camera_handler.record_event = original
-    listener.stop()
-    time.sleep(1)
-    analysed = [(after.get(c.pk, 0) - before.get(c.pk, 0)) / elapsed for c in cameras]
-    read = [statuses[c.pk].fps if c.pk in statuses else 0.0 for c in cameras]
-    online = sum(
-        1 for c in cameras if c.pk in statuses and statuses[c.pk].state == StreamState.ONLINE
-    )
+    online_s = None
+    try:
+        while time.monotonic() - started < ONLINE_TIMEOUT_S:
+            online = Camera.objects.filter(pk__in=ids, status=CameraStatus.ONLINE).count()
+            if online == count:
+                online_s = time.monotonic() - started
+                break
+            time.sleep(0.2)
+        time.sleep(2)  # past the first second of each connection (buffered frames)
+        workers = dict(supervisor.workers)
+        before = {pk: (w.frames_processed, w.frames_dropped) for pk, w in workers.items()}
+        cpu_before, window_start = process_and_decoders_cpu(), time.monotonic()
+        time.sleep(seconds)
+        cpu_after, elapsed = process_and_decoders_cpu(), time.monotonic() - window_start
+        read_fps = [w._reader.status.fps for w in workers.values()]
+        analysed = [(w.frames_processed - before[pk][0]) / elapsed for pk, w in workers.items()]
+        dropped = sum(w.frames_dropped - before[pk][1] for pk, w in workers.items())
+        online_now = Camera.objects.filter(pk__in=ids, status=CameraStatus.ONLINE).count()
+        load = os.getloadavg()[0]
+    finally:
+        supervisor.stop()
+        thread.join(60)
+        camera_handler.record_event = original
+        listener.stop()
+        for server in servers:
+            server.stop()
     return {
-        "decoder": decoder,
-        "cameras": len(cameras),
-        "online": online,
-        "online_after": online_after,
-        "read_mean": statistics.mean(read),
-        "read_min": min(read),
-        "analysed_mean": statistics.mean(analysed),
-        "analysed_min": min(analysed),
-        "keeping_up": sum(rate >= KEEPING_UP * analysis_fps for rate in analysed),
-        "cores": cpu / elapsed,
-        "p50": percentile(latencies, 0.5) if latencies else None,
-        "p95": percentile(latencies, 0.95) if latencies else None,
-        "messages": len(latencies),
-        "left_over": len(decoder_pids()),
+        "decoder": f"{decoder} + 640x360 sub-stream" if sub_video else decoder,
+        "size": f"{size[0]}x{size[1]}",
+        "cameras": count,
+        "online": online_now,
+        "online_s": online_s,
+        "read_fps": statistics.mean(read_fps) if read_fps else 0.0,
+        "min_analysed": min(analysed) if analysed else 0.0,
+        "mean_analysed": statistics.mean(analysed) if analysed else 0.0,
+        "dropped": dropped,
+        "cores": (cpu_after - cpu_before) / elapsed,
+        "latencies": latencies,
         "load": load,
     }
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+def decode_costs(video: Path, seconds: float) -> list[tuple[str, float, int]]:
+    """CPU seconds per second of ``video`` for each way of reading it, read as fast as it
+    decodes (no pacing, no pipeline): CPU time per unit of work barely changes with the
+    machine's load, unlike the live rows above. ``(how, cores per camera, frames)``."""
+    import cv2
+
+    from cameras.streams.ffmpeg import FfmpegCapture
+
+    def drain(capture: Any) -> int:
+        frames = 0
+        while capture.read()[0]:
+            frames += 1
+        capture.release()
+        return frames
+
+    def opencv() -> int:
+        return drain(cv2.VideoCapture(str(video), cv2.CAP_FFMPEG))
+
+    def ffmpeg(**options: Any) -> Callable[[], int]:
+        return lambda: drain(FfmpegCapture(str(video), open_timeout=10, read_timeout=10, **options))
+
+    ways = [
+        ("OpenCV, every frame", opencv),
+        ("ffmpeg, every frame", ffmpeg()),
+        ("ffmpeg, 2 fps kept", ffmpeg(fps=2)),
+        ("ffmpeg, 2 fps kept, scaled to 640 wide", ffmpeg(fps=2, scale_width=640)),
+        ("ffmpeg, key frames only (main stream for snapshots)", ffmpeg(keyframes_only=True)),
+    ]
+    costs = []
+    for how, read in ways:
+        before = process_and_decoders_cpu() + _reaped_children_cpu()
+        frames = read()
+        used = process_and_decoders_cpu() + _reaped_children_cpu() - before
+        costs.append((how, used / seconds, frames))
+    return costs
 
 
-def print_row(scenario: Scenario, row: dict) -> None:
+def _reaped_children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (ffmpeg runs that finished)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def print_row(row: dict[str, Any]) -> None:
     """One Markdown table row."""
-    online_after = "-" if row["online_after"] is None else f"{row['online_after']:.1f}"
+    latencies = row["latencies"]
+    p50 = f"{percentile(latencies, 0.5):.0f}" if latencies else "-"
+    p95 = f"{percentile(latencies, 0.95):.0f}" if latencies else "-"
+    online_s = f"{row['online_s']:.1f}" if row["online_s"] is not None else "> 60"
     print(
-        f"| {row['decoder']} | {scenario.name} | {row['cameras']} | {row['online']} "
-        f"| {online_after} | {row['read_mean']:.1f} ({row['read_min']:.1f}) "
-        f"| {row['analysed_mean']:.2f} ({row['analysed_min']:.2f}) | {row['keeping_up']} "
-        f"| {row['cores']:.2f} | {_ms(row['p50'])} | {_ms(row['p95'])} ({row['messages']}) "
-        f"| {row['left_over']} | {row['load']:.1f} |",
+        f"| {row['decoder']} | {row['size']} | {row['cameras']} | {row['online']} "
+        f"| {online_s} | {row['read_fps']:.1f} | {row['min_analysed']:.2f} "
+        f"| {row['mean_analysed']:.2f} | {row['dropped']} | {row['cores']:.2f} "
+        f"| {len(latencies)} | {p50} | {p95} | {row['load']:.1f} |",
         flush=True,
     )
 
 
-def _counts(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(",")) if text else default
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run every scenario, count and decoder, and print one table."""
+    """Run every decoder, size and camera count, and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--decoders", default="ffmpeg,opencv")
-    parser.add_argument("--scenarios", default="720p,1080p,360p")
-    for name in SCENARIOS:
-        parser.add_argument(f"--counts-{name}", help=f"camera counts at {name}")
-    parser.add_argument("--seconds", type=float, default=20, help="measured window per run")
-    parser.add_argument("--fps", type=int, default=15, help="the cameras' frame rate")
-    parser.add_argument("--analysis-fps", type=float, default=2.0)
-    parser.add_argument("--online-timeout", type=float, default=60.0)
+    parser.add_argument("--cameras", default="4,8", help="camera counts to try")
+    parser.add_argument("--sizes", default="1280x720,1920x1080", help="frame sizes")
+    parser.add_argument("--decoders", default="ffmpeg,opencv", help="decoders to compare")
+    parser.add_argument("--seconds", type=float, default=20, help="window per row")
+    parser.add_argument("--video-seconds", type=float, default=20, help="length of the clip")
+    parser.add_argument(
+        "--sub-stream",
+        action="store_true",
+        help="also: ffmpeg cameras analysing a 640x360 sub-stream, each size as main stream",
+    )
+    parser.add_argument(
+        "--decode-costs", action="store_true", help="also: decoding alone, per way of reading"
+    )
     args = parser.parse_args(argv)
+    decode_rows: list[tuple[str, list[tuple[str, float, int]]]] = []
 
-    os.environ.setdefault("CAMERA_ALLOWED_NETWORKS", "127.0.0.0/8")
     workdir = Path(tempfile.mkdtemp(prefix="presence-scale-"))
+    os.environ["CAMERA_ALLOWED_NETWORKS"] = "127.0.0.0/8"  # the cameras are on loopback
     setup_django(workdir)
+    from cameras.testing.servers import rtsp_unavailable_reason
+
+    reason = rtsp_unavailable_reason()
+    if reason is not None:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 1
     enrol_people()
+    print(f"### Cameras at scale ({args.seconds:.0f} s window, 15 fps cameras, 2 fps analysed)\n")
     print(
-        f"Cameras at {args.fps} fps, analysed at {args.analysis_fps:g} fps, "
-        f"{args.seconds:.0f} s window, {os.cpu_count()} CPUs\n"
+        "| decoder | size | cameras | online | online s | read fps | min analysed fps "
+        "| mean analysed fps | dropped | CPU cores | messages | p50 ms | p95 ms | load avg |"
     )
-    print(
-        "| decoder | stream | cameras | online | all online after s | read fps mean (min) "
-        "| analysed fps mean (min) | keeping up | CPU cores | frame to WS p50 ms "
-        "| p95 ms (messages) | ffmpeg left over | load avg |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for key in args.scenarios.split(","):
-        base = SCENARIOS[key]
-        scenario = Scenario(
-            base.name, base.size, _counts(getattr(args, f"counts_{key}"), base.counts)
-        )
-        video = door_video(workdir, scenario.size, args.fps)
-        servers = start_servers(video, max(scenario.counts))
-        try:
-            # Unmeasured: the face engine's first frames at a new size are slow (onnxruntime
-            # sets up for the new input shape), which would land on the first decoder's run.
-            run(args.decoders.split(",")[0], [servers[0].url], 5, args.analysis_fps, 30)
-            for count in scenario.counts:
-                urls = [server.url for server in servers[:count]]
-                for decoder in args.decoders.split(","):
-                    row = run(decoder, urls, args.seconds, args.analysis_fps, args.online_timeout)
-                    print_row(scenario, row)
-        finally:
-            for server in servers:
-                server.stop()
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size_text in args.sizes.split(","):
+        width, height = (int(v) for v in size_text.lower().split("x"))
+        video = door_video(workdir, (width, height), args.video_seconds)
+        if args.decode_costs:
+            decode_rows.append((size_text, decode_costs(video, args.video_seconds)))
+        sub = door_video(workdir, (640, 360), args.video_seconds) if args.sub_stream else None
+        for count in [int(c) for c in args.cameras.split(",") if c]:
+            for decoder in args.decoders.split(","):
+                print_row(run(decoder, video, count, args.seconds, (width, height)))
+            if sub is not None:
+                print_row(run("ffmpeg", video, count, args.seconds, (width, height), sub))
+    for size_text, costs in decode_rows:
+        print(f"\n### Decoding alone, {size_text} at 15 fps (CPU cores per camera)\n")
+        print("| how | cores per camera | frames handed over (of the clip) |")
+        print("|---|---:|---:|")
+        for how, cores, frames in costs:
+            print(f"| {how} | {cores:.3f} | {frames} |")
     return 0
 
 

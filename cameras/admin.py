@@ -18,11 +18,15 @@ from cameras.services import (
     clean_source,
     connect_guard,
     move_credentials,
+    move_main_stream_credentials,
     status_after_edit,
 )
 from cameras.snapshots import latest_snapshot
-from cameras.sources import SourceError
+from cameras.sources import SourceError, mask_url
 from cameras.streams.probe import probe_source
+
+#: Shown through methods that mask them again, never as stored.
+ERROR_FIELDS = ("status", "last_error", "decoder_error", "main_stream_error")
 
 STATUS_COLOURS = {
     CameraStatus.ONLINE: "#1a7f37",
@@ -79,6 +83,7 @@ class CameraForm(forms.ModelForm):
         fields = [
             "name",
             "source_url",
+            "main_stream_url",
             "username",
             "password",
             "location",
@@ -97,15 +102,35 @@ class CameraForm(forms.ModelForm):
         except SourceError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
+    def clean_main_stream_url(self) -> str:
+        """Empty, or a source under the same rules as ``source_url``."""
+        value = self.cleaned_data.get("main_stream_url") or ""
+        if not value.strip():
+            return ""
+        try:
+            return clean_source(value)
+        except SourceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
     def clean(self) -> dict:
-        """Moves credentials out of the URL into encrypted fields, and keeps the stored
+        """Moves credentials out of the URLs into encrypted fields, and keeps the stored
         password when the (write-only) field is left empty."""
-        previous = self.instance.query_secrets if self.instance.pk else None
+        stored = self.instance.pk is not None
+        previous = self.instance.query_secrets if stored else None
         cleaned = move_credentials(super().clean(), previous)
         if cleaned.get("clear_password"):
             cleaned["password"] = ""
-        elif not cleaned.get("password") and self.instance.pk:
+        elif not cleaned.get("password") and stored:
             cleaned["password"] = self.instance.password
+        if "main_stream_url" in cleaned:
+            try:
+                move_main_stream_credentials(
+                    cleaned,
+                    self.instance.main_stream_query_secrets if stored else None,
+                    (self.instance.username, self.instance.password) if stored else ("", ""),
+                )
+            except SourceError as exc:
+                self.add_error("main_stream_url", str(exc))
         return cleaned
 
     def save(self, commit: bool = True) -> Camera:
@@ -114,6 +139,8 @@ class CameraForm(forms.ModelForm):
         camera.password = self.cleaned_data.get("password", "")
         if "url_secrets" in self.cleaned_data:
             camera.url_secrets = self.cleaned_data["url_secrets"]
+        if "main_stream_url_secrets" in self.cleaned_data:
+            camera.main_stream_url_secrets = self.cleaned_data["main_stream_url_secrets"]
         camera.status = status_after_edit(camera.enabled, camera.status) or camera.status
         if commit:
             camera.save()
@@ -134,22 +161,39 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
         "status_badge",
         "region",
         "last_frame_at",
+        "decoder_state",
         "fps",
+        "analysed_fps",
+        "dropped_frames",
+        "reconnects_last_hour",
     )
     list_filter = ("status", "direction", "enabled")
     search_fields = ("name", "location")
     status_section = (
         "snapshot",
         "status_badge",
-        *(f for f in STATUS_FIELDS if f not in ("status", "last_error")),
+        *(f for f in STATUS_FIELDS if f not in ERROR_FIELDS),
         "error",
+        "decoder_error_masked",
+        "main_stream_error_masked",
         "lease_owner",
         "lease_expires_at",
     )
     readonly_fields = status_section
     fieldsets = (
         (None, {"fields": ("name", "location", "direction", "enabled")}),
-        ("Source", {"fields": ("source_url", "username", "password", "clear_password")}),
+        (
+            "Source",
+            {
+                "fields": (
+                    "source_url",
+                    "main_stream_url",
+                    "username",
+                    "password",
+                    "clear_password",
+                )
+            },
+        ),
         ("Analysis", {"fields": ("analysis_fps", "detection_width", "min_face_size", "roi")}),
         ("Status", {"fields": status_section}),
     )
@@ -173,6 +217,16 @@ class CameraAdmin(PrivateImageAdminMixin, AuditedModelAdmin):
     def error(self, camera: Camera) -> str:
         """The last error with any credential masked."""
         return camera.redact(camera.last_error) or "-"
+
+    @admin.display(description="decoder's last error")
+    def decoder_error_masked(self, camera: Camera) -> str:
+        """The reader's last error, kept after it recovered, with any credential masked."""
+        return camera.redact(mask_url(camera.decoder_error)) or "-"
+
+    @admin.display(description="main stream's last error")
+    def main_stream_error_masked(self, camera: Camera) -> str:
+        """The main stream reader's last error, with any credential masked."""
+        return camera.redact(mask_url(camera.main_stream_error)) or "-"
 
     @admin.display(description="newest frame")
     def snapshot(self, camera: Camera) -> str:

@@ -21,6 +21,7 @@ class CamerasConfig(AppConfig):
         register_health_check("camera_workers", camera_workers, critical=False)
         register_collector("cameras", collect_cameras)
         checks.register(check_allowed_networks)
+        checks.register(check_decoder)
 
 
 def check_allowed_networks(
@@ -35,4 +36,23 @@ def check_allowed_networks(
         parse_networks(tuple(settings.CAMERA_ALLOWED_NETWORKS))
     except ValueError as exc:
         return [checks.Error(str(exc), id="cameras.E001")]
+    return []
+
+
+def check_decoder(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """The default decoder runs the ``ffmpeg`` binary: without it every camera would sit in
+    ``error``, so say so at start (a warning: the API and admin work without cameras)."""
+    from django.conf import settings
+
+    from cameras.streams.ffmpeg import ffmpeg_executable
+
+    if settings.CAMERA_DECODER == "ffmpeg" and ffmpeg_executable() is None:
+        return [
+            checks.Warning(
+                "CAMERA_DECODER is ffmpeg but no ffmpeg binary is on PATH: cameras cannot be read.",
+                hint="apt-get install ffmpeg (make system-packages-run), or set "
+                "CAMERA_DECODER=opencv.",
+                id="cameras.W001",
+            )
+        ]
     return []

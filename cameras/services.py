@@ -9,7 +9,12 @@ from django.conf import settings
 
 from cameras.addresses import check_url_address
 from cameras.models import CameraStatus, encode_url_secrets
-from cameras.sources import split_credentials, split_query_secrets, validate_source_url
+from cameras.sources import (
+    SourceError,
+    split_credentials,
+    split_query_secrets,
+    validate_source_url,
+)
 
 #: Written by the supervisor, never by people.
 STATUS_FIELDS = (
@@ -20,6 +25,14 @@ STATUS_FIELDS = (
     "reconnects_last_hour",
     "width",
     "height",
+    "decoder",
+    "decoder_state",
+    "analysed_fps",
+    "dropped_frames",
+    "decoder_error",
+    "main_stream_state",
+    "main_stream_error",
+    "heartbeat_at",
 )
 
 
@@ -58,6 +71,43 @@ def move_credentials(values: dict, previous_secrets: list[list[str]] | None = No
             values["username"] = username
         if password and not values.get("password"):
             values["password"] = password
+    return values
+
+
+def move_main_stream_credentials(
+    values: dict,
+    previous_secrets: list[list[str]] | None = None,
+    stored: tuple[str, str] = ("", ""),
+) -> dict:
+    """The main stream's credentials leave its URL as ``move_credentials`` does for the
+    source: secret query values to ``main_stream_url_secrets``, userinfo to the camera's
+    username and password, which open both streams (one device, one account). Userinfo
+    that differs from the camera's own credentials (given now, else ``stored``) is refused
+    with ``SourceError`` rather than dropped, so nobody believes a second account is kept."""
+    url = values.get("main_stream_url")
+    if url is None:
+        return values
+    if not url:
+        values["main_stream_url_secrets"] = ""
+        return values
+    url, username, password = split_credentials(url)
+    url, secrets = split_query_secrets(url, previous_secrets)
+    values["main_stream_url"] = url
+    values["main_stream_url_secrets"] = encode_url_secrets(secrets)
+    current_user = values.get("username") if "username" in values else stored[0]
+    current_password = values.get("password") if "password" in values else stored[1]
+    for typed, current, field in (
+        (username, current_user, "username"),
+        (password, current_password, "password"),
+    ):
+        if not typed:
+            continue
+        if current and current != typed:
+            raise SourceError(
+                "The main stream is opened with the camera's username and password: "
+                "give the same ones in its URL, or none."
+            )
+        values[field] = typed
     return values
 
 

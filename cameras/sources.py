@@ -139,6 +139,11 @@ def is_file_source(url: str) -> bool:
     return isinstance(url, str) and (url.startswith("/") or url[:7].lower() == f"{FILE_SCHEME}://")
 
 
+def is_network_source(url: str) -> bool:
+    """Whether ``url`` is an rtsp, rtsps, http or https URL (credentials apply to it)."""
+    return isinstance(url, str) and url.partition(":")[0].lower() in NETWORK_SCHEMES
+
+
 def is_device_source(url: str) -> bool:
     """Whether ``url`` is a device index (``"0"`` to ``"99"``)."""
     return isinstance(url, str) and bool(_DEVICE_INDEX.fullmatch(url.strip()))

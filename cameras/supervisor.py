@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cameras import metrics
-from cameras.models import Camera, CameraStatus
+from cameras.models import Camera, CameraStatus, DecoderState
 from cameras.services import connect_guard
 from cameras.signals import camera_status_changed
 from cameras.snapshots import encode_snapshot, store_snapshot
@@ -39,12 +41,33 @@ from config.logs import bound_camera
 if TYPE_CHECKING:
     import numpy as np
 
+    from cameras.streams.status import Frame
+
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 20.0
 POLL_SECONDS = 3.0
 HEARTBEAT_SECONDS = 5.0
 SNAPSHOT_SECONDS = 1.0
+#: The decoder hands over at least this many frames a second, whatever the analysis rate,
+#: so that snapshots stay about a second fresh and a live stream is never mistaken for a
+#: stalled one.
+MIN_DECODE_FPS = 1.0
+#: A frame up to this fraction of the analysis interval early is analysed: the decoder
+#: already thins frames to the analysis rate, and their arrival jitters around it.
+SCHEDULE_SLACK = 0.5
+#: Cameras taken in one round start this many seconds apart (plus up to as much again at
+#: random), so a supervisor taking 100 cameras, or coming back after a switch reboot, opens
+#: them over ten seconds instead of all at once.
+START_SPACING_S = 0.1
+#: Reconnect delays are drawn from [1 - RECONNECT_JITTER, 1] of their nominal value, so
+#: cameras that lost their streams together do not retry together.
+RECONNECT_JITTER = 0.5
+#: A main-stream frame older than this (seconds) is not used for a snapshot: a camera's key
+#: frames are one to a few seconds apart, more means the main stream is down.
+MAIN_FRAME_MAX_AGE_S = 10.0
+#: The analysed frame rate is measured over this many seconds.
+ANALYSED_FPS_WINDOW_S = 5.0
 
 
 class FrameHandler(Protocol):
@@ -74,6 +97,13 @@ def frame_handler_factory() -> HandlerFactory:
     if _handler_factory is None:
         raise RuntimeError("No frame handler registered; is the detections app installed?")
     return _handler_factory
+
+
+def start_delays(count: int, spacing: float, rng: random.Random) -> list[float]:
+    """When each of ``count`` cameras taken together starts: ``spacing`` apart, each
+    later by up to ``spacing`` at random (so supervisors starting together interleave
+    rather than open the same instants)."""
+    return [index * spacing + rng.random() * spacing for index in range(count)]
 
 
 def _as_datetime(timestamp: float | None) -> datetime | None:
@@ -108,31 +138,74 @@ class CameraWorker:
         camera: Camera,
         handler_factory: HandlerFactory,
         reader_options: dict[str, Any] | None = None,
+        owner: str | None = None,
+        start_delay: float = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
         from cameras.streams.reader import StreamReader
 
         self.camera = camera
+        self.owner = owner
         self.config_stamp = camera.updated_at
         self._handler_factory = handler_factory
         self._stop = threading.Event()
         self._label = str(camera.pk)
+        target, main_target = camera.open_target(), camera.main_stream_target()
+        options = {
+            "decoder": settings.CAMERA_DECODER,
+            "backoff_jitter": RECONNECT_JITTER,
+            "rng": rng,
+            **(reader_options or {}),
+        }
+        # With a main stream, ``source_url`` is a sub-stream chosen for analysis, so its
+        # frames are scaled to the detection width in the decoder; a single stream keeps its
+        # full resolution, which the pipeline's face crops and ``min_face_size`` rely on.
         self._reader = StreamReader(
-            camera.open_target(),
+            target,
             label=camera.masked_source_url,
             guard=connect_guard(camera.source_url),
             camera_id=camera.pk,
             on_reconnect=metrics.RECONNECTS.labels(self._label).inc,
-            **{"decoder": settings.CAMERA_DECODER, **(reader_options or {})},
+            **{
+                "max_fps": max(camera.analysis_fps, MIN_DECODE_FPS),
+                "scale_width": camera.detection_width if main_target is not None else None,
+                "start_delay": start_delay,
+                **options,
+            },
         )
+        # The main stream only feeds snapshots: key frames alone (a fraction of a full
+        # decode), about one a second.
+        self._snapshot_reader = (
+            StreamReader(
+                main_target,
+                label=camera.masked_main_stream_url,
+                guard=connect_guard(camera.main_stream_url),
+                **{
+                    "max_fps": 1 / SNAPSHOT_SECONDS,
+                    "keyframes_only": True,
+                    "start_delay": start_delay,
+                    **options,
+                },
+            )
+            if main_target is not None
+            else None
+        )
+        self.decoder = "opencv" if isinstance(target, int) else self._reader.decoder
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
         self._last_heartbeat = 0.0
         self.frames_processed = 0
         self._counted = False  # in the camera_workers gauge
+        #: Frames the reader published that a newer one replaced before the analysis took
+        #: them (gaps in ``Frame.seq``): the analysis is not keeping up.
+        self.frames_dropped = 0
+        self._analysed: deque[float] = deque()
 
     def start(self) -> None:
         """Start reading the stream and analysing its frames."""
         self._reader.start()
+        if self._snapshot_reader is not None:
+            self._snapshot_reader.start()
         self._thread.start()
         metrics.WORKERS.inc()
         self._counted = True
@@ -144,6 +217,8 @@ class CameraWorker:
             self._counted = False
             metrics.WORKERS.dec()
         self._reader.stop()
+        if self._snapshot_reader is not None:
+            self._snapshot_reader.stop()
         self._thread.join(timeout)
 
     def is_alive(self) -> bool:
@@ -176,32 +251,77 @@ class CameraWorker:
         frames_analysed = metrics.FRAMES_ANALYSED.labels(self._label)
         while not self._stop.is_set():
             release_broken_connections()
-            frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
-            now = time.monotonic()
-            self._heartbeat(now)
-            if frame is None:
-                continue
-            # Sequence numbers count every decoded frame, the ones skipped here included.
-            frames_read.inc(frame.seq - last_seq)
-            last_seq = frame.seq
-            if now >= next_snapshot:
-                next_snapshot = now + SNAPSHOT_SECONDS
-                self._store_snapshot(frame.image)
-            if now < next_analysis:
-                continue
-            # Keep the camera's rate: schedule from the slot, not from when a frame came;
-            # after a stall, start afresh instead of catching up in a burst.
-            due = next_analysis + interval
-            next_analysis = due if due > now else now + interval
-            handler.process(frame.image, frame.captured_at)
-            self.frames_processed += 1
-            frames_analysed.inc()
+            try:
+                frame = self._reader.latest(after_seq=last_seq, timeout=0.5)
+                now = time.monotonic()
+                self._heartbeat(now)
+                if frame is None:
+                    continue
+                # Sequence numbers count every published frame, the ones skipped here too.
+                frames_read.inc(frame.seq - last_seq)
+                if last_seq >= 0 and frame.seq > last_seq + 1:
+                    self.frames_dropped += frame.seq - last_seq - 1
+                last_seq = frame.seq
+                if now >= next_snapshot:
+                    next_snapshot = now + SNAPSHOT_SECONDS
+                    self._store_snapshot(self._snapshot_image(frame))
+                if now < next_analysis - interval * SCHEDULE_SLACK:
+                    continue
+                # Keep the camera's rate: schedule from the slot, not from when a frame came;
+                # after a stall, start afresh instead of catching up in a burst.
+                due = next_analysis + interval
+                next_analysis = due if due > now else now + interval
+                handler.process(frame.image, frame.captured_at)
+                self.frames_processed += 1
+                frames_analysed.inc()
+                self._analysed.append(time.monotonic())
+            finally:
+                # Back to the pool after each round: the pool has DB_POOL_MAX connections
+                # for the whole process, and a camera thread keeping one would take a
+                # connection per camera (32 cameras exhausted a pool of 20).
+                close_old_connections()
+
+    def _snapshot_image(self, frame: Frame) -> np.ndarray:
+        """The main stream's newest frame when it has a recent one, else the analysed
+        frame: a main stream that is down costs resolution, not the snapshot."""
+        if self._snapshot_reader is not None:
+            main = self._snapshot_reader.latest()
+            if main is not None and frame.captured_at - main.captured_at < MAIN_FRAME_MAX_AGE_S:
+                return main.image
+        return frame.image
 
     def _store_snapshot(self, image: np.ndarray) -> None:
         try:
             store_snapshot(self.camera.pk, encode_snapshot(image))
         except Exception as exc:  # noqa: BLE001 - a cache hiccup must not stop the camera
             logger.warning("Snapshot of camera %s not stored: %s", self.camera.pk, exc)
+
+    def analysed_fps(self, now: float) -> float | None:
+        """Frames analysed per second over the last ``ANALYSED_FPS_WINDOW_S``."""
+        while self._analysed and now - self._analysed[0] > ANALYSED_FPS_WINDOW_S:
+            self._analysed.popleft()
+        if len(self._analysed) < 2:
+            return None
+        span = self._analysed[-1] - self._analysed[0]
+        return round((len(self._analysed) - 1) / span, 2) if span > 0 else None
+
+    def _decoder_fields(self, now: float) -> dict[str, Any]:
+        """The reader's own view, for an operator telling a slow camera from a slow server."""
+        status = self._reader.status
+        fields = {
+            "decoder": self.decoder,
+            "decoder_state": status.state.value,
+            "analysed_fps": self.analysed_fps(now),
+            "dropped_frames": self.frames_dropped,
+            "decoder_error": self.camera.redact(status.last_error or ""),
+            "main_stream_state": "",
+            "main_stream_error": "",
+        }
+        if self._snapshot_reader is not None:
+            main = self._snapshot_reader.status
+            fields["main_stream_state"] = main.state.value
+            fields["main_stream_error"] = self.camera.redact(main.last_error or "")
+        return fields
 
     def _heartbeat(self, now: float) -> None:
         status = self._reader.status
@@ -211,6 +331,7 @@ class CameraWorker:
             return
         self._last_heartbeat = now
         fields = {
+            **self._decoder_fields(now),
             "status": mapped,
             "last_frame_at": _as_datetime(status.last_frame_at),
             "fps": round(status.fps, 2) if status.fps else None,
@@ -222,8 +343,14 @@ class CameraWorker:
             "height": status.height,
             "heartbeat_at": timezone.now(),
         }
+        # Only the lease holder writes: a worker whose lease was just lost (an edit saved
+        # over it, a takeover) must not overwrite what the edit or the new holder wrote.
+        mine = Camera.objects.filter(pk=self.camera.pk)
+        if self.owner is not None:
+            mine = mine.filter(lease_owner=self.owner)
         try:
-            Camera.objects.filter(pk=self.camera.pk).update(**fields)
+            if not mine.update(**fields):
+                return
         except Exception as exc:  # noqa: BLE001 - the database may blink; try next beat
             logger.warning("Heartbeat of camera %s failed: %s", self.camera.pk, exc)
             return
@@ -247,6 +374,8 @@ class Supervisor:
         poll_seconds: float = POLL_SECONDS,
         max_cameras: int | None = None,
         reader_options: dict[str, Any] | None = None,
+        start_spacing: float = START_SPACING_S,
+        rng: random.Random | None = None,
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._handler_factory = handler_factory
@@ -254,6 +383,8 @@ class Supervisor:
         self.poll_seconds = poll_seconds
         self.max_cameras = max_cameras
         self.reader_options = reader_options or {}
+        self.start_spacing = start_spacing
+        self.rng = rng or random.Random()
         self.workers: dict[int, CameraWorker] = {}
         self._stop = threading.Event()
 
@@ -347,22 +478,34 @@ class Supervisor:
             .order_by("lease_expires_at", "pk")
             .values_list("pk", flat=True)
         )
+        taken = []
         for camera_id in candidates[:room] if room is not None else candidates:
-            taken = (
+            if (
                 Camera.objects.filter(pk=camera_id, enabled=True)
                 .filter(free)
                 .update(lease_owner=self.owner, lease_expires_at=self._lease_until())
-            )
-            if taken:
-                self._start_worker(camera_id)
+            ):
+                taken.append(camera_id)
+        # Staggered in the readers (not here), so the round ends at once and keeps leases.
+        for camera_id, delay in zip(
+            taken, start_delays(len(taken), self.start_spacing, self.rng), strict=True
+        ):
+            self._start_worker(camera_id, start_delay=delay)
 
     # --- workers ------------------------------------------------------------------------
-    def _start_worker(self, camera_id: int) -> None:
+    def _start_worker(self, camera_id: int, start_delay: float = 0.0) -> None:
         camera = Camera.objects.filter(pk=camera_id).first()
         if camera is None:
             return
         factory = self._handler_factory or frame_handler_factory()
-        worker = CameraWorker(camera, factory, self.reader_options)
+        worker = CameraWorker(
+            camera,
+            factory,
+            self.reader_options,
+            owner=self.owner,
+            start_delay=start_delay,
+            rng=self.rng,
+        )
         self.workers[camera_id] = worker
         worker.start()
         logger.info("Supervisor %s reads camera %s (%s)", self.owner, camera_id, camera.name)
@@ -375,7 +518,13 @@ class Supervisor:
     def _release(self, camera_ids: list[int], disabled: bool = False) -> None:
         if not camera_ids:
             return
-        fields = {"lease_owner": "", "lease_expires_at": None}
+        fields = {
+            "lease_owner": "",
+            "lease_expires_at": None,
+            "decoder_state": DecoderState.STOPPED,
+            "fps": None,
+            "analysed_fps": None,
+        }
         if disabled:
             fields["status"] = CameraStatus.DISABLED
         else:

@@ -24,8 +24,13 @@ def mark_stale_cameras_offline() -> int:
         .filter(heartbeat_at__lt=horizon)
     )
     for camera in stale:
+        # Nobody reads it now: the reader's figures would describe a dead supervisor.
         Camera.objects.filter(pk=camera.pk).update(
-            status=CameraStatus.OFFLINE, last_error="No heartbeat from a camera supervisor."
+            status=CameraStatus.OFFLINE,
+            last_error="No heartbeat from a camera supervisor.",
+            decoder_state="",
+            fps=None,
+            analysed_fps=None,
         )
         camera.status = CameraStatus.OFFLINE
         camera_status_changed.send(Camera, camera=camera)

@@ -258,11 +258,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # be used to read other files of the server.
 CAMERA_FILE_ROOT = Path(env_str("CAMERA_FILE_ROOT", str(MEDIA_ROOT / "videos")))
 
-# How camera streams are decoded: "opencv" (cv2.VideoCapture in the reader's thread; opens
-# are serialised under OpenCV's lock) or "ffmpeg" (one ffmpeg process per camera: opens in
-# parallel, decoding outside the server, a stuck source is a process that is killed). A
-# device index (a local webcam) is always read through OpenCV.
-CAMERA_DECODER = env_str("CAMERA_DECODER", "opencv").strip().lower()
+# How camera streams are decoded: "ffmpeg" (the default: one ffmpeg process per camera;
+# opens in parallel, decoding outside the server, frames thinned to the analysis rate in
+# the decoder, a stuck source is a process that is killed) or "opencv" (cv2.VideoCapture
+# in the reader's thread; opens are serialised under OpenCV's lock, every frame is
+# converted). A device index (a local webcam) is always read through OpenCV.
+CAMERA_DECODER = env_str("CAMERA_DECODER", "ffmpeg").strip().lower()
 if CAMERA_DECODER not in ("opencv", "ffmpeg"):
     raise ImproperlyConfigured(
         f'CAMERA_DECODER must be "opencv" or "ffmpeg", not {CAMERA_DECODER!r}'
@@ -413,6 +414,7 @@ SPECTACULAR_SETTINGS = {
         "AttendanceKindEnum": "attendance.models.EventKind.choices",
         "OutboxKindEnum": "integrations.models.OutboxKind.choices",
         "SyncJobKindEnum": "integrations.models.SyncJobKind.choices",
+        "DecoderStateEnum": "cameras.models.DecoderState.choices",
     },
     # Swagger UI and ReDoc from the pinned package, served as static files: the docs work
     # on a network without internet and never load code from a CDN.

@@ -9,7 +9,13 @@ from rest_framework import serializers, status
 
 from cameras.addresses import AddressRefused
 from cameras.models import Camera
-from cameras.services import STATUS_FIELDS, clean_source, move_credentials, status_after_edit
+from cameras.services import (
+    STATUS_FIELDS,
+    clean_source,
+    move_credentials,
+    move_main_stream_credentials,
+    status_after_edit,
+)
 from cameras.sources import SourceError, mask_url, with_credentials
 from config.api.errors import RULE_CODE, ApiError
 from config.api.serializers import ApiModelSerializer, ApiSerializer
@@ -17,14 +23,14 @@ from config.api.serializers import ApiModelSerializer, ApiSerializer
 ADDRESS_REFUSED = "camera_address_not_allowed"
 
 
-def address_refused(exc: AddressRefused) -> ApiError:
+def address_refused(exc: AddressRefused, field: str = "source_url") -> ApiError:
     """The 422 for a camera host outside ``CAMERA_ALLOWED_NETWORKS``: its own code and a
     message naming the setting, so the operator knows what to ask an administrator."""
     return ApiError(
         str(exc),
         code=ADDRESS_REFUSED,
         status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
-        details={"source_url": [str(exc)]},
+        details={field: [str(exc)]},
     )
 
 
@@ -95,6 +101,7 @@ class CameraSerializer(ApiModelSerializer):
             "id",
             "name",
             "source_url",
+            "main_stream_url",
             "username",
             "password",
             "has_credentials",
@@ -123,7 +130,10 @@ class CameraSerializer(ApiModelSerializer):
         it again costs nothing and needs no decryption of the password."""
         data = super().to_representation(camera)
         data["source_url"] = mask_url(camera.source_url)
-        data["last_error"] = mask_url(camera.last_error) if camera.last_error else ""
+        data["main_stream_url"] = camera.masked_main_stream_url
+        for field in ("last_error", "decoder_error", "main_stream_error"):
+            text = getattr(camera, field)
+            data[field] = mask_url(text) if text else ""
         return data
 
     def validate_source_url(self, value: str) -> str:
@@ -136,10 +146,32 @@ class CameraSerializer(ApiModelSerializer):
         except SourceError as exc:
             raise serializers.ValidationError(str(exc), code=RULE_CODE) from exc
 
+    def validate_main_stream_url(self, value: str) -> str:
+        """Empty (no main stream), or a source under the same rules as ``source_url``."""
+        if not value or not value.strip():
+            return ""
+        try:
+            return clean_source(value)
+        except AddressRefused as exc:
+            raise address_refused(exc, "main_stream_url") from exc
+        except SourceError as exc:
+            raise serializers.ValidationError(str(exc), code=RULE_CODE) from exc
+
     def validate(self, attrs: dict) -> dict:
-        """Credentials leave the URL, and only a network source may have any: a device or
+        """Credentials leave the URLs, and only a network source may have any: a device or
         file with a username would save, then fail every connection and probe."""
         move_credentials(attrs, self.instance.query_secrets if self.instance else None)
+        instance = self.instance
+        try:
+            move_main_stream_credentials(
+                attrs,
+                instance.main_stream_query_secrets if instance else None,
+                (instance.username, instance.password) if instance else ("", ""),
+            )
+        except SourceError as exc:
+            raise serializers.ValidationError(
+                {"main_stream_url": [serializers.ErrorDetail(str(exc), code=RULE_CODE)]}
+            ) from exc
         self._check_credentials_apply(attrs)
         if "enabled" in attrs or self.instance is None:
             current = self.instance.status if self.instance else None

@@ -52,7 +52,7 @@ class CameraViewSet(AuditedModelViewSet):
         actions={"snapshot": ALL_ROLES, "test": CAMERA_MANAGERS},
     )
     # Lists need no password: deferring it saves decrypting one per camera per poll.
-    queryset = Camera.objects.defer("password", "url_secrets").annotate(
+    queryset = Camera.objects.defer("password", "url_secrets", "main_stream_url_secrets").annotate(
         has_password=ExpressionWrapper(~Q(password=""), output_field=BooleanField())
     )
     serializer_class = CameraSerializer

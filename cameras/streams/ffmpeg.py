@@ -20,8 +20,16 @@ ends a read after ``read_timeout`` (the reader then reconnects and this process 
 whatever FFmpeg does. Files are not paced here (no ``-re``): the reader paces them itself
 when ``realtime_files``, and FFmpeg blocks on the full pipe meanwhile; a rewind
 (``set(CAP_PROP_POS_FRAMES, 0)``) starts a fresh process. Frames are scaled in the decoder
-when ``scale_width`` is given (never up, even height, aspect kept). Every frame is converted:
-the reader's frame rate and the snapshots want them, so ``fps`` limiting is left for later.
+when ``scale_width`` is given (never up, even height, aspect kept), and thinned to at most
+``fps`` frames a second when that is given, before the scaler: every frame must still be
+decoded (H.264 frames refer to each other), but only the kept ones are scaled, converted to
+BGR and sent through the pipe, which is most of the cost of a large frame. A stream is
+thinned with ``select`` (keep a frame once ``0.9 / fps`` s have passed since the last kept
+one), which only drops: FFmpeg's ``fps`` filter would also *repeat* frames, for a camera
+slower than ``fps`` and for every gap after a network hiccup, all at once. A file is thinned
+with the ``fps`` filter, whose exact rate the reader needs to pace it in real time.
+``keyframes_only`` decodes key frames alone (``-skip_frame nokey``): a stream read only for
+snapshots then costs a fraction of a full decode.
 
 Credentials: the target (with its credentials) is only on FFmpeg's command line, which
 stays inside this host; everything FFmpeg says is masked with ``mask_url`` and by removing
@@ -75,7 +83,13 @@ def ffmpeg_executable() -> str | None:
 
 
 def ffmpeg_command(
-    target: str, *, io_timeout: float, scale_width: int | None = None, executable: str = "ffmpeg"
+    target: str,
+    *,
+    io_timeout: float,
+    scale_width: int | None = None,
+    fps: float | None = None,
+    keyframes_only: bool = False,
+    executable: str = "ffmpeg",
 ) -> list[str]:
     """The command line that decodes ``target``'s first video stream to raw BGR on stdout."""
     microseconds = str(max(1, round(io_timeout * 1_000_000)))
@@ -88,7 +102,16 @@ def ffmpeg_command(
         source_options += ["-rtsp_transport", "tcp", "-timeout", microseconds]
     elif scheme in ("http", "https"):
         source_options += ["-rw_timeout", microseconds]
-    filters = ["-vf", f"scale='min({scale_width},iw)':-2"] if scale_width else []
+    if keyframes_only:
+        source_options += ["-skip_frame", "nokey"]
+    chain = []
+    if fps and not scheme:
+        chain.append(f"fps={fps:g}")
+    elif fps:
+        chain.append(f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{0.9 / fps:.4g})'")
+    if scale_width:
+        chain.append(f"scale='min({scale_width},iw)':-2")
+    filters = ["-vf", ",".join(chain)] if chain else []
     return [
         executable,
         *("-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"),
@@ -96,6 +119,9 @@ def ffmpeg_command(
         *("-i", target),
         *("-map", "0:v:0", "-an", "-sn", "-dn"),
         *filters,
+        # Each decoded (and kept) frame once: the rawvideo muxer would otherwise keep a
+        # constant rate by repeating frames, undoing the thinning above.
+        *("-fps_mode", "vfr"),
         *("-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"),
     ]
 
@@ -199,6 +225,8 @@ class FfmpegCapture:
         open_timeout: float,
         read_timeout: float,
         scale_width: int | None = None,
+        fps: float | None = None,
+        keyframes_only: bool = False,
         label: str | None = None,
         executable: str | None = None,
     ) -> None:
@@ -208,6 +236,8 @@ class FfmpegCapture:
         self.open_timeout = open_timeout
         self.read_timeout = read_timeout
         self.scale_width = scale_width
+        self.fps = fps
+        self.keyframes_only = keyframes_only
         self._executable = executable or ffmpeg_executable() or "ffmpeg"
         self._process: subprocess.Popen[bytes] | None = None
         self._drain: _StderrDrain | None = None
@@ -250,7 +280,7 @@ class FfmpegCapture:
         values = {
             cv2.CAP_PROP_FRAME_WIDTH: float(drain.width),
             cv2.CAP_PROP_FRAME_HEIGHT: float(drain.height),
-            cv2.CAP_PROP_FPS: drain.fps,
+            cv2.CAP_PROP_FPS: min(drain.fps, self.fps) if self.fps and drain.fps else drain.fps,
         }
         return values.get(prop, 0.0)
 
@@ -295,6 +325,8 @@ class FfmpegCapture:
             self._target,
             io_timeout=self.read_timeout,
             scale_width=self.scale_width,
+            fps=self.fps,
+            keyframes_only=self.keyframes_only,
             executable=self._executable,
         )
         try:

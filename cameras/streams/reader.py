@@ -29,11 +29,12 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import random
 import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -128,9 +129,14 @@ class StreamReader:
     nothing is opened until a later retry passes it. ``decoder`` is ``"opencv"`` (a
     ``cv2.VideoCapture``) or ``"ffmpeg"`` (an ``ffmpeg`` process, see ``ffmpeg``; a device
     index still goes through OpenCV), and ``scale_width`` has the ffmpeg decoder scale
-    frames down to that width. ``camera_id`` tags the log records of the reader's threads
-    and ``on_reconnect()`` is called at each reconnect (the camera's metrics); the
-    supervisor gives both. ``capture_factory(target)`` replaces both decoders and
+    frames down to that width, ``max_fps`` hand over at most that many frames a second (the
+    rest are decoded but never converted; OpenCV hands over every frame) and
+    ``keyframes_only`` decode key frames alone. The first open waits ``start_delay``
+    seconds (the supervisor staggers its cameras' starts), and ``backoff_jitter`` (0 to 1)
+    draws each retry delay at random below its nominal value with ``rng`` (see
+    ``backoff_delays``). ``camera_id`` tags the log records of the reader's threads and
+    ``on_reconnect()`` is called at each reconnect (the camera's metrics); the supervisor
+    gives both. ``capture_factory(target)`` replaces both decoders and
     ``sleep(seconds)`` replaces the interruptible wait between retries, for tests.
     """
 
@@ -155,6 +161,11 @@ class StreamReader:
         scale_width: int | None = None,
         camera_id: int | None = None,
         on_reconnect: Callable[[], None] | None = None,
+        max_fps: float | None = None,
+        keyframes_only: bool = False,
+        start_delay: float = 0.0,
+        backoff_jitter: float = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
         if decoder not in DECODERS:
             raise ValueError(f"unknown decoder {decoder!r} (one of {', '.join(DECODERS)})")
@@ -163,6 +174,8 @@ class StreamReader:
         self._on_reconnect = on_reconnect
         self.decoder = decoder
         self.scale_width = scale_width
+        self.max_fps = max_fps
+        self.keyframes_only = keyframes_only
         self._guard = guard
         self.label = mask_url(label)
         self.open_timeout = open_timeout
@@ -197,7 +210,10 @@ class StreamReader:
         self._size: tuple[int | None, int | None] = (None, None)
         self._last_notified = 0.0
         self._last_logged: tuple[StreamState, str | None] | None = None
-        self._delays = backoff_delays(backoff_initial, backoff_max)
+        self.start_delay = start_delay
+        self.backoff_jitter = backoff_jitter
+        self._rng = rng or random.Random()
+        self._delays = self._new_delays()
         self._gen = 0
         self._phase = (_Phase.WAITING, 0.0)
         self._thread: threading.Thread | None = None
@@ -284,6 +300,11 @@ class StreamReader:
             )
 
     # -- status bookkeeping ------------------------------------------------------------------
+
+    def _new_delays(self) -> Iterator[float]:
+        return backoff_delays(
+            self.backoff_initial, self.backoff_max, self.backoff_jitter, self._rng
+        )
 
     def _stall_message(self) -> str:
         return f"{self.label}: no frame for {self.stall_timeout:g} s (stream stalled)"
@@ -418,6 +439,8 @@ class StreamReader:
 
     def _run(self, gen: int, loss: _Lost | None) -> None:
         try:
+            if loss is None and self.start_delay > 0 and self._delay_start():
+                return
             if loss is not None and not self._after_loss(gen, loss):
                 return
             while self._enter(gen, _Phase.OPENING):
@@ -448,6 +471,13 @@ class StreamReader:
                 self._done.set()
                 with self._cond:
                     self._cond.notify_all()
+
+    def _delay_start(self) -> bool:
+        """Wait out ``start_delay`` before the first open; True if stopped meanwhile."""
+        if self._sleep is not None:
+            self._sleep(self.start_delay)
+            return self._stop.is_set()
+        return self._wait(self.start_delay)
 
     def _after_loss(self, gen: int, lost: _Lost) -> bool:
         """Report ``lost``, wait out the back-off, count the reconnect; False to end."""
@@ -506,6 +536,8 @@ class StreamReader:
                 open_timeout=self.open_timeout,
                 read_timeout=read_timeout,
                 scale_width=self.scale_width,
+                fps=self.max_fps,
+                keyframes_only=self.keyframes_only,
                 label=self.label,
             )
         return open_capture(self._target, open_timeout=self.open_timeout, read_timeout=read_timeout)
@@ -598,7 +630,7 @@ class StreamReader:
             self._trim(now)
             if first:
                 self._size = (image.shape[1], image.shape[0])
-                self._delays = backoff_delays(self.backoff_initial, self.backoff_max)
+                self._delays = self._new_delays()
         with self._cond:
             self._frame = frame
             self._cond.notify_all()

@@ -7,6 +7,7 @@ apart from the reader's threading so they can be read (and imported) on their ow
 from __future__ import annotations
 
 import enum
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -54,9 +55,23 @@ class StreamStatus:
     height: int | None = None
 
 
-def backoff_delays(initial: float = 1.0, maximum: float = 30.0) -> Iterator[float]:
-    """``initial``, doubling each time, capped at ``maximum``: 1, 2, 4, 8, 16, 30, 30, ..."""
+def backoff_delays(
+    initial: float = 1.0,
+    maximum: float = 30.0,
+    jitter: float = 0.0,
+    rng: random.Random | None = None,
+) -> Iterator[float]:
+    """``initial``, doubling each time, capped at ``maximum``: 1, 2, 4, 8, 16, 30, 30, ...
+
+    With ``jitter`` (0 to 1) each delay is drawn at random from ``[(1 - jitter) * d, d]``:
+    a hundred cameras behind one switch lose their streams at the same instant, and
+    without jitter they would all reconnect at the same instants too, every time. ``rng``
+    draws the numbers (tests pass a seeded one)."""
+    if not 0.0 <= jitter <= 1.0:
+        raise ValueError(f"jitter must be between 0 and 1, not {jitter}")
+    draw = rng or random.Random()
     delay = initial
     while True:
-        yield min(delay, maximum)
+        capped = min(delay, maximum)
+        yield capped * (1.0 - jitter * draw.random()) if jitter else capped
         delay = min(delay * 2, maximum)

@@ -8,19 +8,17 @@ the decoder; and cameras open in parallel, which OpenCV's FFmpeg backend cannot 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from cameras.sources import mask_url, with_credentials
 from cameras.streams import StreamReader, StreamState
 from cameras.streams.ffmpeg import FfmpegCapture, SecretMasker, ffmpeg_command
+from cameras.testing.processes import ffmpeg_children
 from cameras.testing.servers import RtspServer, SilentTcpServer, free_port
 
 FAST = {"open_timeout": 3.0, "read_timeout": 3.0, "stall_timeout": 3.0}
@@ -33,22 +31,6 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             return True
         time.sleep(interval)
     return predicate()
-
-
-def ffmpeg_children() -> list[int]:
-    """Process ids of this process's ``ffmpeg`` children, zombies included (from /proc)."""
-    found = []
-    me = os.getpid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            stat = (entry / "stat").read_text()
-            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-            if ppid == me and comm == "ffmpeg":
-                found.append(int(entry.name))
-    return found
 
 
 def decoder_threads() -> list[threading.Thread]:
@@ -88,6 +70,21 @@ def test_the_command_asks_for_tcp_timeouts_and_raw_bgr():
 
     file = ffmpeg_command("/videos/door.mp4", io_timeout=3)
     assert "-timeout" not in file and "-rw_timeout" not in file and "-rtsp_transport" not in file
+    assert file[file.index("-fps_mode") + 1] == "vfr"  # never a repeated frame
+
+
+def test_the_command_thins_frames_before_scaling():
+    stream = ffmpeg_command("rtsp://cam/x", io_timeout=3, fps=2, scale_width=640)
+    chain = stream[stream.index("-vf") + 1]
+    # A stream is thinned by dropping only (a slow camera is not padded with copies)...
+    assert chain.startswith("select='") and "0.45" in chain
+    assert chain.index("select") < chain.index("scale")  # fewer frames to scale
+    # ...a file at an exact rate, which the reader paces it by.
+    file = ffmpeg_command("/videos/door.mp4", io_timeout=3, fps=2)
+    assert file[file.index("-vf") + 1] == "fps=2"
+    keyframes = ffmpeg_command("rtsp://cam/x", io_timeout=3, keyframes_only=True)
+    assert keyframes[keyframes.index("-skip_frame") + 1] == "nokey"
+    assert keyframes.index("-skip_frame") < keyframes.index("-i")  # a decoder option
 
 
 def test_secrets_are_masked_in_every_spelling():
@@ -121,6 +118,29 @@ def test_frames_are_scaled_in_the_decoder(short_video):
     finally:
         upscaled.release()
     assert ffmpeg_children() == []
+
+
+def test_a_file_is_thinned_to_the_asked_rate_in_the_decoder(short_video):
+    capture = FfmpegCapture(str(short_video.path), open_timeout=5, read_timeout=5, fps=2)
+    try:
+        assert capture.isOpened() and capture.get(5) == 2.0  # CAP_PROP_FPS: paced at 2
+        frames = 0
+        while capture.read()[0]:
+            frames += 1
+        assert frames == 4  # 2 s at 10 fps, 2 kept a second
+    finally:
+        capture.release()
+
+
+def test_a_stream_is_thinned_in_the_decoder(readers, rtsp_server):
+    reader = readers(rtsp_server.url, max_fps=2, **FAST)
+    assert wait_for(lambda: reader.status.state is StreamState.ONLINE, 15)
+    seen, seq, deadline = 0, -1, time.monotonic() + 3
+    while time.monotonic() < deadline:
+        frame = reader.latest(seq, timeout=0.5)
+        if frame is not None:
+            seen, seq = seen + 1, frame.seq
+    assert 2 <= seen <= 10, seen  # the server sends 10 a second: 30 unthinned
 
 
 def test_the_reader_reports_the_scaled_size(readers, short_video):
@@ -207,3 +227,14 @@ def test_eight_rtsp_cameras_open_in_parallel(readers, require_rtsp, short_video)
     finally:
         for server in servers:
             server.stop()
+
+
+def test_a_missing_ffmpeg_binary_is_reported_at_start(settings, monkeypatch, tmp_path):
+    from cameras.apps import check_decoder
+
+    settings.CAMERA_DECODER = "ffmpeg"
+    assert check_decoder() == []  # installed here (CI installs it)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without ffmpeg
+    assert [w.id for w in check_decoder()] == ["cameras.W001"]
+    settings.CAMERA_DECODER = "opencv"
+    assert check_decoder() == []

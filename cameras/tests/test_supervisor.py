@@ -54,8 +54,9 @@ both_decoders = pytest.mark.parametrize("decoder", ["opencv", "ffmpeg"])
 
 @pytest.fixture
 def decoder() -> str:
-    """The ``CAMERA_DECODER`` of a test; ``both_decoders`` tests override it."""
-    return "opencv"
+    """The ``CAMERA_DECODER`` of a test (the default one); ``both_decoders`` tests
+    override it."""
+    return "ffmpeg"
 
 
 @pytest.fixture(autouse=True)
@@ -169,9 +170,12 @@ def test_changes_are_picked_up_without_restart(short_video, settings):
             first = Camera.objects.create(name="One", source_url=f"file://{short_video.path}")
             assert wait_for(lambda: first.pk in supervisor.workers, 5)
             worker = supervisor.workers[first.pk]
+            first.refresh_from_db()  # an edit loads the camera first, as the API does
             first.analysis_fps = 5
             first.save()
             assert wait_for(lambda: supervisor.workers.get(first.pk) not in (None, worker), 5)
+            assert wait_for(lambda: CameraStatus.ONLINE in events, 10)
+            first.refresh_from_db()
             first.enabled = False
             first.status = CameraStatus.DISABLED
             first.save()
@@ -294,6 +298,9 @@ def test_stale_heartbeats_mark_cameras_offline():
         source_url="rtsp://a/c",
         status=CameraStatus.ONLINE,
         heartbeat_at=timezone.now() - timedelta(minutes=5),
+        decoder_state="online",
+        fps=2.0,
+        analysed_fps=2.0,
     )
     seen = []
     camera_status_changed.connect(
@@ -305,3 +312,84 @@ def test_stale_heartbeats_mark_cameras_offline():
         camera_status_changed.disconnect(dispatch_uid="s")
     assert status_of(stale) == CameraStatus.OFFLINE and status_of(fresh) == CameraStatus.ONLINE
     assert seen == [stale.pk]
+    stale.refresh_from_db()
+    assert (stale.decoder_state, stale.fps, stale.analysed_fps) == ("", None, None)
+
+
+class SlowHandler(CountingHandler):
+    """A pipeline slower than the camera: frames are replaced before it takes them."""
+
+    def process(self, image, captured_at) -> None:
+        super().process(image, captured_at)
+        time.sleep(0.3)
+
+
+def test_decoder_stats_are_persisted_and_shown_masked(require_rtsp, short_video, admin_user):
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    password = "Stat5-s3cret"
+    with RtspServer(short_video.path) as server:
+        camera = Camera.objects.create(
+            name="Stats",
+            source_url=server.url,
+            username="viewer",
+            password=password,
+            analysis_fps=5,
+        )
+
+        def fresh():
+            camera.refresh_from_db()
+            return camera
+
+        with Running():
+            assert wait_for(lambda: fresh().decoder_state == "online" and camera.fps, 20)
+            assert wait_for(lambda: fresh().analysed_fps, 10)
+            assert camera.decoder == "ffmpeg" and camera.status == CameraStatus.ONLINE
+            assert 0 < camera.analysed_fps <= 10 and camera.dropped_frames >= 0
+            assert camera.decoder_error == "" and camera.main_stream_state == ""
+            server.stop()
+            assert wait_for(lambda: fresh().decoder_state in ("offline", "error"), 15)
+            server.restart()
+            assert wait_for(lambda: fresh().decoder_state == "online", 20)
+            assert wait_for(lambda: fresh().reconnects_last_hour >= 1, 10)
+            # The error that caused the reconnect is kept after recovery, and masked.
+            assert camera.decoder_error and camera.last_error == ""
+            assert password not in camera.decoder_error
+        camera.refresh_from_db()
+        assert camera.decoder_state == "stopped" and camera.analysed_fps is None
+
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    body = api.get(f"/api/v1/cameras/{camera.pk}").json()
+    for field in ("decoder", "decoder_state", "analysed_fps", "dropped_frames", "decoder_error"):
+        assert field in body
+    assert body["decoder_error"] and password not in str(body)
+    patched = api.patch(
+        f"/api/v1/cameras/{camera.pk}",
+        {"dropped_frames": 999, "decoder_state": "online", "location": "Hall"},
+        format="json",
+    )
+    assert patched.status_code == 200 and patched.json()["dropped_frames"] == camera.dropped_frames
+    browser = Client()
+    browser.force_login(admin_user)
+    page = browser.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()
+    assert "dropped frames" in page.lower() and password not in page
+    listing = browser.get("/admin/cameras/camera/").content.decode()
+    assert "analysed fps" in listing.lower()
+
+
+def test_frames_the_analysis_had_no_time_for_are_counted_as_dropped(short_video, settings):
+    settings.CAMERA_FILE_ROOT = short_video.path.parent
+    camera = Camera.objects.create(
+        name="Slow", source_url=f"file://{short_video.path}", analysis_fps=10
+    )
+    with RunningSupervisor(handler_factory=SlowHandler):
+
+        def dropped() -> int:
+            camera.refresh_from_db()
+            return camera.dropped_frames
+
+        assert wait_for(lambda: dropped() > 3, 15)
+        camera.refresh_from_db()
+        assert camera.analysed_fps is not None and camera.analysed_fps < 5
