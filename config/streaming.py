@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from itertools import islice
 
 from asgiref.sync import sync_to_async
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
 PARTS_PER_BATCH = 64
 
@@ -53,7 +53,3 @@ class BatchedStreamMixin:
 
 class BatchedStreamingHttpResponse(BatchedStreamMixin, StreamingHttpResponse):
     """A ``StreamingHttpResponse`` whose body stays streamed under ASGI."""
-
-
-class BatchedFileResponse(BatchedStreamMixin, FileResponse):
-    """A ``FileResponse`` whose file is sent in blocks under ASGI, not read whole."""
