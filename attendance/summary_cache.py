@@ -53,7 +53,7 @@ class EpochMicroseconds(Func):
         """Django stores ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text in SQLite: whole seconds
         from ``strftime``, microseconds from the text (floats would round them)."""
         template = (
-            "(CAST(strftime('%%s', %(expressions)s) AS INTEGER) * 1000000"
+            "(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
             " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))"
         )
         return self.as_sql(compiler, conn, template=template, **extra)
