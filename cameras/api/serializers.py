@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 
 from cameras.addresses import AddressRefused
-from cameras.models import Camera
+from cameras.models import Camera, Decoder, DecoderState
 from cameras.services import (
     STATUS_FIELDS,
     clean_source,
@@ -94,6 +94,15 @@ class CameraSerializer(ApiModelSerializer):
     )
     has_credentials = serializers.SerializerMethodField()
     roi = RoiField(required=False, allow_null=True, validators=[validate_roi])
+    # Empty ("") until a supervisor's first heartbeat, and again once the camera is
+    # released or its heartbeat goes stale: the schema must allow it (found by fuzzing).
+    decoder = serializers.ChoiceField(choices=Decoder.choices, allow_blank=True, read_only=True)
+    decoder_state = serializers.ChoiceField(
+        choices=DecoderState.choices, allow_blank=True, read_only=True
+    )
+    main_stream_state = serializers.ChoiceField(
+        choices=DecoderState.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Camera
