@@ -205,7 +205,9 @@ class CameraWorker:
         #: Idle mode (``CAMERA_IDLE_SECONDS``): no face for that long, key frames only.
         self.idle_seconds = settings.CAMERA_IDLE_SECONDS if self._reader.can_skip_frames else 0
         self.idle = False
-        self._last_face = time.monotonic()
+        #: When the analysis last saw a face; the first analysed frame starts the clock,
+        #: so a slow first open does not count as time without faces.
+        self._last_face: float | None = None
         #: How often the camera went idle and woke up again, for tests and benchmarks.
         self.idle_switches = 0
 
@@ -298,8 +300,9 @@ class CameraWorker:
         lost, only later by up to a key-frame interval); full decoding then follows the
         person through the frame, after a reopen of the decoder.
         """
-        if faces:
+        if faces or self._last_face is None:
             self._last_face = now
+        if faces:
             if self.idle:
                 self._set_idle(False)
         elif self.idle_seconds and not self.idle and now - self._last_face >= self.idle_seconds:
