@@ -135,13 +135,15 @@ def lateness(
 ) -> tuple[list[float], list[float], int]:
     """(first seen s, confirmed s, missed) over the appearances seen whole after ``since``.
 
-    Each camera's analysed frames are split into passes over the looping clip (the stamp
-    falls back); an appearance counts when its pass has analysed frames before it entered
-    and after it left; its track is the confirmed event whose frame lies in its window.
+    Each camera's frames analysed from ``since`` on are split into passes over the looping
+    clip (the stamp falls back); an appearance counts when its pass has analysed frames
+    before it entered and after it left; its track is the confirmed event whose frame lies
+    in its window.
     """
     seen, confirmed, missed = [], [], 0
-    for camera_id, frames in log.frames.items():
-        stamp_of = dict(frames)
+    for camera_id, all_frames in log.frames.items():
+        stamp_of = dict(all_frames)
+        frames = [(t, stamp) for t, stamp in all_frames if t >= since]
         passes: list[list[tuple[float, int]]] = [[]]
         for captured_at, stamp in frames:
             if passes[-1] and stamp < passes[-1][-1][1]:
@@ -153,7 +155,7 @@ def lateness(
             stamps = [s for _, s in one_pass]
             for start, end in windows:
                 entered, left = round(start * fps), round(end * fps)
-                if min(times) < since or min(stamps) >= entered or max(stamps) < left:
+                if min(stamps) >= entered or max(stamps) < left:
                     continue
                 tracks = [
                     e
@@ -223,12 +225,15 @@ def idle_run(
             if Camera.objects.filter(pk__in=ids, status=CameraStatus.ONLINE).count() == count:
                 break
             time.sleep(0.2)
-        time.sleep(2)
+        time.sleep(max(2.0, idle_seconds + 3.0))  # past the first switch to idle
         workers = dict(supervisor.workers)
         since = time.time()
-        cpu_before, window_start = process_and_decoders_cpu(), time.monotonic()
+        # Each switch ends an ffmpeg process: count the ended ones too.
+        cpu_before = process_and_decoders_cpu() + _reaped_children_cpu()
+        window_start = time.monotonic()
         time.sleep(seconds)
-        cpu_after, elapsed = process_and_decoders_cpu(), time.monotonic() - window_start
+        cpu_after = process_and_decoders_cpu() + _reaped_children_cpu()
+        elapsed = time.monotonic() - window_start
         idle_now = sum(worker.idle for worker in workers.values())
         switches = sum(worker.idle_switches for worker in workers.values())
         load = os.getloadavg()[0]

@@ -425,7 +425,7 @@ def analysed_in(seconds: float) -> list[tuple[int, bool]]:
 
 
 def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
-    require_rtsp, short_video, settings
+    require_rtsp, short_video, settings, admin_user
 ):
     """Idle mode: after ``CAMERA_IDLE_SECONDS`` without a face, only key frames (the clip
     has one a second, frames 0 and 10 of its 20) reach the analysis, the camera shows
@@ -454,6 +454,7 @@ def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
             quiet = analysed_in(4.0)
             assert 2 <= len(quiet) <= 6, quiet  # about one a second
             assert all(stamp % 10 == 0 for stamp, _ in quiet), quiet  # key frames only
+            assert_shown_idle(camera, admin_user)
 
             FaceSwitchHandler.faces = 1
             assert wait_for(lambda: fresh().decoder_state == "online", 10)
@@ -464,6 +465,19 @@ def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
             # Switching modes reopens the decoder, which is not a reconnect.
             assert fresh().reconnects_last_hour == 0 and camera.decoder_error == ""
     FaceSwitchHandler.worker = None
+
+
+def assert_shown_idle(camera, admin_user) -> None:
+    """The operator sees why the camera decodes about one frame a second."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    assert api.get(f"/api/v1/cameras/{camera.pk}").json()["decoder_state"] == "idle"
+    browser = Client()
+    browser.force_login(admin_user)
+    assert "Idle (key frames only)" in browser.get("/admin/cameras/camera/").content.decode()
 
 
 def test_idle_mode_is_off_by_default(require_rtsp, short_video):
