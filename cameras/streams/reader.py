@@ -219,6 +219,9 @@ class StreamReader:
         self._phase = (_Phase.WAITING, 0.0)
         self._thread: threading.Thread | None = None
         self._abandoned: list[threading.Thread] = []
+        #: (generation, until): a connection replaced by a mode switch, still publishing
+        #: until its successor's first frame (see ``set_keyframes_only``).
+        self._handover: tuple[int, float] | None = None
         #: Every back-off delay chosen, newest last (observable for tests and debugging).
         self.retry_delays: deque[float] = deque(maxlen=100)
 
@@ -268,9 +271,12 @@ class StreamReader:
         """Switch a running reader between full decoding and key frames alone.
 
         The decoder cannot change its mode while it runs, so a connection that is open (or
-        opening) is replaced at once by a fresh one in the new mode, in a new thread: the
-        old thread is left to end after its current read, as a stuck one is, because
-        waiting for its read could cost a whole key-frame interval. The switch is not a
+        opening) is replaced by a fresh one in the new mode, in a new thread. The old
+        connection hands over: it keeps publishing its frames until the new one publishes
+        its first (or ``open_timeout`` plus a grace has passed), then ends after its current
+        read. The new decoder must probe the stream and wait for a key frame, about two
+        seconds of a camera with a key frame a second, which would otherwise be two seconds
+        with no frame to analyse, just after a face was seen. The switch is not a
         reconnect: no back-off, not counted, the state stays ``ONLINE`` and frame numbers
         go on. A reader between connections just opens its next one in the new mode.
         """
@@ -285,6 +291,9 @@ class StreamReader:
                 # frames FFmpeg buffered while opening).
                 self._online_since = time.monotonic()
                 self._arrivals.clear()
+                if self._phase[0] is _Phase.READING:
+                    deadline = time.monotonic() + self.open_timeout + OPEN_GRACE_S
+                    self._handover = (self._gen, deadline)
         if running and connected:
             logger.info(
                 "camera %s: decoding %s",
@@ -650,16 +659,24 @@ class StreamReader:
                 raise _Lost(StreamState.ONLINE, None, poll=True)
             raise _Lost(StreamState.OFFLINE, f"{self.label}: {reason}")
 
+    def _hands_over(self, gen: int, now: float) -> bool:
+        """Whether ``gen`` is a connection replaced by a mode switch and still due to
+        publish (its successor has no frame yet). Called under ``_lock``."""
+        handover = self._handover
+        return handover is not None and handover[0] == gen and now < handover[1]
+
     def _publish(
         self, session: _Session, ok: bool, image: np.ndarray | None, pass_index: int, now: float
     ) -> bool:
         """Make a decoded frame the newest; False if this thread has been abandoned."""
         first = False
         with self._lock:
-            if session.gen != self._gen:
+            if session.gen != self._gen and not self._hands_over(session.gen, now):
                 return False
             if not ok or image is None:
                 return True
+            if session.gen == self._gen:
+                self._handover = None  # the successor publishes: the old connection ends
             first = not session.had_frames
             session.had_frames = True
             self._seq += 1
