@@ -10,6 +10,8 @@ disabling it stops the worker and releases the lease.
 
 The cameras app sits below the pipeline, so it does not import it: the detections app
 registers a *frame handler factory* here (``register_frame_handler``) in its ``apps.py``.
+The handler says how many faces each frame showed, which is all the idle mode needs
+(``CAMERA_IDLE_SECONDS``: key frames only while no face was seen for that long).
 """
 
 from __future__ import annotations
@@ -298,7 +300,8 @@ class CameraWorker:
 
         A face seen while idle is analysed on that key frame already (its detection is not
         lost, only later by up to a key-frame interval); full decoding then follows the
-        person through the frame, after a reopen of the decoder.
+        person through the frame once the reopened decoder has a frame, and until then
+        the key frames go on (``StreamReader.set_keyframes_only`` hands over).
         """
         if faces or self._last_face is None:
             self._last_face = now
