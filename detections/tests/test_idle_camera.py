@@ -102,6 +102,10 @@ def test_a_person_walking_past_an_idle_camera_is_recognised(
     assert all(f.stamp % FPS == 0 for f in settled), f"idle, yet not key frames only: {summary}"
     woke = next(f for f in frames if f.faces)
     assert woke.idle and woke.stamp % FPS == 0, f"woken by a key frame: {summary}"
+    # The key-frame decoder hands over while the full one reopens: the next key frame is
+    # analysed (without the handover, nothing came for two key-frame intervals).
+    after = frames[frames.index(woke) + 1]
+    assert after.stamp <= woke.stamp + FPS + FPS // 2, f"a gap after waking: {summary}"
     recognised = next(f for f in frames if f.recognised)
     # Late by at most a key-frame interval (the key frame after the face shows) plus the
     # decoder's reopen and the track's confirmation: 4 s of the stream's own time.
