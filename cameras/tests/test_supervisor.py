@@ -450,7 +450,7 @@ def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
             FaceSwitchHandler.faces = 0
             assert wait_for(lambda: fresh().decoder_state == "idle", 10)
             assert worker.idle and camera.status == CameraStatus.ONLINE
-            time.sleep(3.0)  # the full decoder hands over until the new one has a frame
+            time.sleep(4.0)  # the full decoder hands over until the new one has a frame
             quiet = analysed_in(4.0)
             assert 2 <= len(quiet) <= 6, quiet  # about one a second
             assert all(stamp % 10 == 0 for stamp, _ in quiet), quiet  # key frames only
