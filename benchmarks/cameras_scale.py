@@ -19,6 +19,14 @@ Measured per row:
   ``detection.created`` message arriving from the channel layer, p50 and p95;
 - *load avg*: the machine's one-minute load at the window's end (other work included).
 
+With ``--idle-seconds S`` also the idle mode (``CAMERA_IDLE_SECONDS``), against full
+decoding, on a sparse doorway (a clip with an empty doorway for ``SPARSE_GAP_S`` before each
+of its three people): *CPU cores per camera* over the window, *idle* (cameras idle at the
+window's end), and per person crossing the frame (an *appearance*, counted when the window
+saw it whole) how late the track was first seen and confirmed after the person entered,
+in the stream's own time (the frame numbers drawn into the frames), and how many were
+missed (no confirmed track).
+
 Embedded settings (SQLite, in-memory channel layer), like ``benchmarks/pipeline.py``,
 whose helpers this reuses. The machines are shared: compare rows of one run.
 """
@@ -51,6 +59,9 @@ if TYPE_CHECKING:
     from detections.pipeline import TrackEvent
 
 ONLINE_TIMEOUT_S = 60.0
+#: The sparse doorway: each person walks for this long after this long of empty doorway.
+SPARSE_GAP_S = 8.0
+SPARSE_WALK_S = 6.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -77,6 +88,191 @@ def door_video(workdir: Path, size: tuple[int, int], seconds: float) -> Path:
     path = workdir / "videos" / f"door-{size[0]}x{size[1]}.mp4"
     make_test_video(path, seconds=seconds, fps=15, size=size, people=face_crops())
     return path
+
+
+def sparse_door_video(
+    workdir: Path, size: tuple[int, int], *, empty: bool = False
+) -> tuple[Path, list[tuple[float, float]]]:
+    """The door video with an empty doorway before each person, and each one's window;
+    with ``empty``, as long but nobody ever comes (what idle mode saves at best)."""
+    from cameras.synthetic_video import face_crops, make_test_video
+
+    people = face_crops()
+    step = SPARSE_GAP_S + SPARSE_WALK_S
+    seconds = len(people) * step
+    if empty:
+        path = workdir / "videos" / f"empty-{size[0]}x{size[1]}.mp4"
+        make_test_video(path, seconds=seconds, fps=15, size=size)
+        return path, []
+    windows = [(i * step + SPARSE_GAP_S, (i + 1) * step) for i in range(len(people))]
+    path = workdir / "videos" / f"sparse-{size[0]}x{size[1]}.mp4"
+    make_test_video(path, seconds=seconds, fps=15, size=size, people=people, windows=windows)
+    return path, windows
+
+
+class StampLog:
+    """Which frame of the clip (its drawn stamp) each analysed frame was, per camera, so
+    that lateness is counted in the stream's time rather than this busy machine's."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, list[tuple[float, int]]] = {}
+        self.events: list[tuple[int, str, float, float]] = []
+        self._lock = threading.Lock()
+
+    def frame(self, camera_id: int, captured_at: float, stamp: int) -> None:
+        """Note an analysed frame."""
+        with self._lock:
+            self.frames.setdefault(camera_id, []).append((captured_at, stamp))
+
+    def event(self, camera_id: int, track_id: str, first_seen: float, captured_at: float) -> None:
+        """Note a confirmed track."""
+        with self._lock:
+            self.events.append((camera_id, track_id, first_seen, captured_at))
+
+
+def lateness(
+    log: StampLog, windows: list[tuple[float, float]], fps: float, since: float
+) -> tuple[list[float], list[float], int]:
+    """(first seen s, confirmed s, missed) over the appearances seen whole after ``since``.
+
+    Each camera's frames analysed from ``since`` on are split into passes over the looping
+    clip (the stamp falls back); an appearance counts when its pass has analysed frames
+    before it entered and after it left; its track is the confirmed event whose frame lies
+    in its window.
+    """
+    seen, confirmed, missed = [], [], 0
+    for camera_id, all_frames in log.frames.items():
+        stamp_of = dict(all_frames)
+        frames = [(t, stamp) for t, stamp in all_frames if t >= since]
+        passes: list[list[tuple[float, int]]] = [[]]
+        for captured_at, stamp in frames:
+            if passes[-1] and stamp < passes[-1][-1][1]:
+                passes.append([])
+            passes[-1].append((captured_at, stamp))
+        events = [e for e in log.events if e[0] == camera_id]
+        for one_pass in passes:
+            times = [t for t, _ in one_pass]
+            stamps = [s for _, s in one_pass]
+            for start, end in windows:
+                entered, left = round(start * fps), round(end * fps)
+                if min(stamps) >= entered or max(stamps) < left:
+                    continue
+                tracks = [
+                    e
+                    for e in events
+                    if min(times) <= e[3] <= max(times)
+                    and entered <= stamp_of.get(e[3], -1) <= left
+                ]
+                if not tracks:
+                    missed += 1
+                    continue
+                first = min(tracks, key=lambda e: e[3])
+                seen.append((stamp_of.get(first[2], entered) - entered) / fps)
+                confirmed.append((stamp_of[first[3]] - entered) / fps)
+    return seen, confirmed, missed
+
+
+def idle_run(
+    video: Path,
+    windows: list[tuple[float, float]],
+    count: int,
+    seconds: float,
+    idle_seconds: float,
+) -> dict[str, Any]:
+    """``count`` ffmpeg cameras of the sparse doorway for ``seconds``, idle mode on
+    (``idle_seconds``) or off (0): CPU per camera, lateness and missed appearances."""
+    from django.conf import settings
+
+    from cameras.models import Camera, CameraStatus
+    from cameras.supervisor import Supervisor
+    from cameras.testing.servers import RtspServer
+    from cameras.testing.video import read_stamp
+    from detections import camera_handler
+
+    settings.CAMERA_DECODER = "ffmpeg"
+    settings.CAMERA_IDLE_SECONDS = idle_seconds
+    servers = [RtspServer(video) for _ in range(count)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(RtspServer.start, servers))
+    Camera.objects.all().delete()
+    ids = [
+        Camera.objects.create(name=f"idle {i}", source_url=server.url, analysis_fps=2).pk
+        for i, server in enumerate(servers)
+    ]
+    log = StampLog()
+    original_process, original_record = (
+        camera_handler.DetectionHandler.process,
+        camera_handler.record_event,
+    )
+
+    def stamped_process(handler: Any, image: Any, captured_at: float) -> int:
+        log.frame(handler.camera.pk, captured_at, read_stamp(image))
+        return original_process(handler, image, captured_at)
+
+    def noted_record(camera: Camera, event: TrackEvent) -> Detection | None:
+        if event.kind == "confirmed":
+            log.event(camera.pk, str(event.track_id), event.first_seen, event.captured_at)
+        return original_record(camera, event)
+
+    camera_handler.DetectionHandler.process = stamped_process  # type: ignore[method-assign]
+    camera_handler.record_event = noted_record
+    supervisor = Supervisor(poll_seconds=0.5)
+    thread = threading.Thread(target=supervisor.run_forever, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + ONLINE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if Camera.objects.filter(pk__in=ids, status=CameraStatus.ONLINE).count() == count:
+                break
+            time.sleep(0.2)
+        time.sleep(max(2.0, idle_seconds + 3.0))  # past the first switch to idle
+        workers = dict(supervisor.workers)
+        since = time.time()
+        # Each switch ends an ffmpeg process: count the ended ones too.
+        cpu_before = process_and_decoders_cpu() + _reaped_children_cpu()
+        window_start = time.monotonic()
+        time.sleep(seconds)
+        cpu_after = process_and_decoders_cpu() + _reaped_children_cpu()
+        elapsed = time.monotonic() - window_start
+        idle_now = sum(worker.idle for worker in workers.values())
+        switches = sum(worker.idle_switches for worker in workers.values())
+        load = os.getloadavg()[0]
+    finally:
+        supervisor.stop()
+        thread.join(60)
+        camera_handler.DetectionHandler.process = original_process  # type: ignore[method-assign]
+        camera_handler.record_event = original_record
+        for server in servers:
+            server.stop()
+    seen, confirmed, missed = lateness(log, windows, 15.0, since)
+    return {
+        "mode": f"idle after {idle_seconds:g} s" if idle_seconds else "full decoding",
+        "cameras": count,
+        "cores": (cpu_after - cpu_before) / elapsed / count,
+        "idle": idle_now,
+        "switches": switches,
+        "seen": seen,
+        "confirmed": confirmed,
+        "missed": missed,
+        "load": load,
+    }
+
+
+def print_idle_row(scene: str, row: dict[str, Any]) -> None:
+    """One Markdown row of the idle-mode table."""
+
+    def spread(values: list[float]) -> str:
+        if not values:
+            return "-"
+        return f"{statistics.mean(values):.1f} / {max(values):.1f}"
+
+    print(
+        f"| {scene} | {row['mode']} | {row['cameras']} | {row['cores']:.3f} | {row['idle']} "
+        f"| {row['switches']} | {len(row['confirmed']) + row['missed']} "
+        f"| {spread(row['seen'])} | {spread(row['confirmed'])} | {row['missed']} "
+        f"| {row['load']:.1f} |",
+        flush=True,
+    )
 
 
 def run(
@@ -229,6 +425,29 @@ def print_row(row: dict[str, Any]) -> None:
     )
 
 
+def idle_table(args: argparse.Namespace, workdir: Path) -> None:
+    """Idle mode against full decoding, per frame size and camera count."""
+    print(
+        f"### Idle mode ({args.seconds:.0f} s window, 15 fps cameras, a key frame a second, "
+        f"2 fps analysed, {SPARSE_GAP_S:g} s of empty doorway before each person)\n"
+    )
+    print(
+        "| doorway | mode | cameras | CPU cores per camera | idle at end | switches | appearances "
+        "| first seen s, mean / max | confirmed s, mean / max | missed | load avg |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size_text in args.sizes.split(","):
+        width, height = (int(v) for v in size_text.lower().split("x"))
+        for empty in (True, False):
+            video, windows = sparse_door_video(workdir, (width, height), empty=empty)
+            scene = f"{size_text}, {'empty' if empty else 'three people'}"
+            for count in [int(c) for c in args.cameras.split(",") if c]:
+                for idle_seconds in (0.0, args.idle_seconds):
+                    row = idle_run(video, windows, count, args.seconds, idle_seconds)
+                    print_idle_row(scene, row)
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every decoder, size and camera count, and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -245,6 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--decode-costs", action="store_true", help="also: decoding alone, per way of reading"
     )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=0.0,
+        help="also: idle mode after this many seconds without a face, against full decoding",
+    )
+    parser.add_argument(
+        "--idle-only", action="store_true", help="only the idle-mode table (with --idle-seconds)"
+    )
     args = parser.parse_args(argv)
     decode_rows: list[tuple[str, list[tuple[str, float, int]]]] = []
 
@@ -258,6 +486,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 1
     enrol_people()
+    if args.idle_seconds:
+        idle_table(args, workdir)
+        if args.idle_only:
+            return 0
     print(f"### Cameras at scale ({args.seconds:.0f} s window, 15 fps cameras, 2 fps analysed)\n")
     print(
         "| decoder | size | cameras | online | online s | read fps | min analysed fps "

@@ -50,6 +50,8 @@ class DecoderState(models.TextChoices):
 
     CONNECTING = "connecting", "Connecting"
     ONLINE = "online", "Online"
+    IDLE = "idle", "Idle (key frames only)"
+    """Online, but no face for ``CAMERA_IDLE_SECONDS``: decoding key frames alone."""
     OFFLINE = "offline", "Offline (reconnecting)"
     ERROR = "error", "Error (retrying)"
     STOPPED = "stopped", "Stopped"

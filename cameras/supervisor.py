@@ -10,6 +10,8 @@ disabling it stops the worker and releases the lease.
 
 The cameras app sits below the pipeline, so it does not import it: the detections app
 registers a *frame handler factory* here (``register_frame_handler``) in its ``apps.py``.
+The handler says how many faces each frame showed, which is all the idle mode needs
+(``CAMERA_IDLE_SECONDS``: key frames only while no face was seen for that long).
 """
 
 from __future__ import annotations
@@ -73,8 +75,10 @@ ANALYSED_FPS_WINDOW_S = 5.0
 class FrameHandler(Protocol):
     """What the pipeline gives the supervisor for one camera."""
 
-    def process(self, image: np.ndarray, captured_at: float) -> None:
-        """Analyse one frame (BGR) taken at ``captured_at`` (epoch seconds)."""
+    def process(self, image: np.ndarray, captured_at: float) -> int:
+        """Analyse one frame (BGR) taken at ``captured_at`` (epoch seconds); return how
+        many faces it showed (any face, before size, ROI or quality filters), which is
+        what keeps a camera out of idle mode (``CAMERA_IDLE_SECONDS``)."""
         ...
 
     def close(self) -> None:
@@ -200,6 +204,14 @@ class CameraWorker:
         #: them (gaps in ``Frame.seq``): the analysis is not keeping up.
         self.frames_dropped = 0
         self._analysed: deque[float] = deque()
+        #: Idle mode (``CAMERA_IDLE_SECONDS``): no face for that long, key frames only.
+        self.idle_seconds = settings.CAMERA_IDLE_SECONDS if self._reader.can_skip_frames else 0
+        self.idle = False
+        #: When the analysis last saw a face; the first analysed frame starts the clock,
+        #: so a slow first open does not count as time without faces.
+        self._last_face: float | None = None
+        #: How often the camera went idle and woke up again, for tests and benchmarks.
+        self.idle_switches = 0
 
     def start(self) -> None:
         """Start reading the stream and analysing its frames."""
@@ -271,7 +283,8 @@ class CameraWorker:
                 # after a stall, start afresh instead of catching up in a burst.
                 due = next_analysis + interval
                 next_analysis = due if due > now else now + interval
-                handler.process(frame.image, frame.captured_at)
+                faces = handler.process(frame.image, frame.captured_at)
+                self._follow_faces(faces, time.monotonic())
                 self.frames_processed += 1
                 frames_analysed.inc()
                 self._analysed.append(time.monotonic())
@@ -280,6 +293,30 @@ class CameraWorker:
                 # for the whole process, and a camera thread keeping one would take a
                 # connection per camera (32 cameras exhausted a pool of 20).
                 close_old_connections()
+
+    def _follow_faces(self, faces: int, now: float) -> None:
+        """Idle mode: key frames alone once no face was seen for ``idle_seconds``, every
+        frame again from the first frame with a face.
+
+        A face seen while idle is analysed on that key frame already (its detection is not
+        lost, only later by up to a key-frame interval); full decoding then follows the
+        person through the frame once the reopened decoder has a frame, and until then
+        the key frames go on (``StreamReader.set_keyframes_only`` hands over).
+        """
+        if faces or self._last_face is None:
+            self._last_face = now
+        if faces:
+            if self.idle:
+                self._set_idle(False)
+        elif self.idle_seconds and not self.idle and now - self._last_face >= self.idle_seconds:
+            self._set_idle(True)
+
+    def _set_idle(self, idle: bool) -> None:
+        self.idle = idle
+        self.idle_switches += 1
+        self._reader.set_keyframes_only(idle)
+        self._last_heartbeat = 0.0  # tell the operator at the next round, not in 5 s
+        logger.info("Camera %s is %s", self.camera.pk, "idle" if idle else "awake")
 
     def _snapshot_image(self, frame: Frame) -> np.ndarray:
         """The main stream's newest frame when it has a recent one, else the analysed
@@ -308,9 +345,12 @@ class CameraWorker:
     def _decoder_fields(self, now: float) -> dict[str, Any]:
         """The reader's own view, for an operator telling a slow camera from a slow server."""
         status = self._reader.status
+        state = status.state.value
+        if self.idle and state == DecoderState.ONLINE:
+            state = DecoderState.IDLE
         fields = {
             "decoder": self.decoder,
-            "decoder_state": status.state.value,
+            "decoder_state": state,
             "analysed_fps": self.analysed_fps(now),
             "dropped_frames": self.frames_dropped,
             "decoder_error": self.camera.redact(status.last_error or ""),

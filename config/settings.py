@@ -269,6 +269,15 @@ if CAMERA_DECODER not in ("opencv", "ffmpeg"):
         f'CAMERA_DECODER must be "opencv" or "ffmpeg", not {CAMERA_DECODER!r}'
     )
 
+# Idle mode: a camera whose analysis found no face for this many seconds decodes key frames
+# alone (about one a second, a fraction of a full decode) until a frame shows a face again.
+# It saves CPU on cameras that watch empty corridors most of the day, at the price of
+# noticing someone up to a key-frame interval (plus a reopen) later. 0 turns it off; it
+# needs CAMERA_DECODER=ffmpeg and a stream (not a file).
+CAMERA_IDLE_SECONDS = env_float("CAMERA_IDLE_SECONDS", 0.0)
+if CAMERA_IDLE_SECONDS < 0:
+    raise ImproperlyConfigured("CAMERA_IDLE_SECONDS must be 0 (off) or a number of seconds")
+
 # The whole list of networks (CIDRs) a camera may be in. A camera URL whose host is, or
 # resolves to, an address outside them is refused when saved and again before each
 # connection, so a camera cannot be pointed at the server's own services (loopback,

@@ -72,8 +72,9 @@ class DetectionHandler:
             pipeline_config(camera),
         )
 
-    def process(self, image: np.ndarray, captured_at: float) -> None:
-        """Track the frame's faces and record what the tracks' events say."""
+    def process(self, image: np.ndarray, captured_at: float) -> int:
+        """Track the frame's faces and record what the tracks' events say; return how many
+        faces were detected (the supervisor's idle mode wakes on any)."""
         events = self.processor.process(image, captured_at)
         timings = self.processor.last_timings
         self._faces.inc(timings.faces)
@@ -83,6 +84,7 @@ class DetectionHandler:
             if detection is not None and event.kind == "confirmed":
                 # captured_at is when the reader decoded the frame (wall clock).
                 metrics.RECOGNITION_LATENCY.observe(max(0.0, time.time() - captured_at))
+        return timings.faces
 
     def close(self) -> None:
         """Finish the open tracks, so no one seen last goes unrecorded."""

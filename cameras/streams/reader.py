@@ -131,7 +131,8 @@ class StreamReader:
     index still goes through OpenCV), and ``scale_width`` has the ffmpeg decoder scale
     frames down to that width, ``max_fps`` hand over at most that many frames a second (the
     rest are decoded but never converted; OpenCV hands over every frame) and
-    ``keyframes_only`` decode key frames alone. The first open waits ``start_delay``
+    ``keyframes_only`` decode key frames alone (``set_keyframes_only`` switches a running
+    reader, for a camera's idle mode). The first open waits ``start_delay``
     seconds (the supervisor staggers its cameras' starts), and ``backoff_jitter`` (0 to 1)
     draws each retry delay at random below its nominal value with ``rng`` (see
     ``backoff_delays``). ``camera_id`` tags the log records of the reader's threads and
@@ -218,6 +219,9 @@ class StreamReader:
         self._phase = (_Phase.WAITING, 0.0)
         self._thread: threading.Thread | None = None
         self._abandoned: list[threading.Thread] = []
+        #: (generation, until): a connection replaced by a mode switch, still publishing
+        #: until its successor's first frame (see ``set_keyframes_only``).
+        self._handover: tuple[int, float] | None = None
         #: Every back-off delay chosen, newest last (observable for tests and debugging).
         self.retry_delays: deque[float] = deque(maxlen=100)
 
@@ -228,7 +232,7 @@ class StreamReader:
         if self._thread is not None:
             raise RuntimeError("this reader was already started")
         self._set_state(StreamState.CONNECTING)
-        self._spawn(None)
+        self._spawn(None, first=True)
         WATCHDOG.add(self)
 
     def stop(self, timeout: float = 5.0) -> bool:
@@ -251,6 +255,52 @@ class StreamReader:
         self._log(StreamState.STOPPED, None)
         self._notify()
         return thread is None or not thread.is_alive()
+
+    @property
+    def can_skip_frames(self) -> bool:
+        """Whether ``set_keyframes_only`` saves anything: only the ffmpeg decoder skips
+        frames, and a file would start again from its beginning at each switch."""
+        return (
+            self.decoder == "ffmpeg"
+            and isinstance(self._target, str)
+            and not self._is_file
+            and self._capture_factory is None
+        )
+
+    def set_keyframes_only(self, keyframes_only: bool) -> None:
+        """Switch a running reader between full decoding and key frames alone.
+
+        The decoder cannot change its mode while it runs, so a connection that is open (or
+        opening) is replaced by a fresh one in the new mode, in a new thread. The old
+        connection hands over: it keeps publishing its frames until the new one publishes
+        its first (or ``open_timeout`` plus a grace has passed), then ends after its current
+        read. The new decoder must probe the stream and wait for a key frame, about two
+        seconds of a camera with a key frame a second, which would otherwise be two seconds
+        with no frame to analyse, just after a face was seen. The switch is not a
+        reconnect: no back-off, not counted, the state stays ``ONLINE`` and frame numbers
+        go on. A reader between connections just opens its next one in the new mode.
+        """
+        with self._lock:
+            if keyframes_only == self.keyframes_only:
+                return
+            self.keyframes_only = keyframes_only
+            running = self._thread is not None and not (self._stop.is_set() or self._done.is_set())
+            connected = self._phase[0] in (_Phase.OPENING, _Phase.READING)
+            if running and connected:
+                # The rate is measured afresh in the new mode (and not from the burst of
+                # frames FFmpeg buffered while opening).
+                self._online_since = time.monotonic()
+                self._arrivals.clear()
+                if self._phase[0] is _Phase.READING:
+                    deadline = time.monotonic() + self.open_timeout + OPEN_GRACE_S
+                    self._handover = (self._gen, deadline)
+        if running and connected:
+            logger.info(
+                "camera %s: decoding %s",
+                self.label,
+                "key frames only" if keyframes_only else "every frame",
+            )
+            self._spawn(None)
 
     def is_alive(self) -> bool:
         """Whether the reader's current thread is running."""
@@ -420,26 +470,28 @@ class StreamReader:
 
     # -- the thread ------------------------------------------------------------------------
 
-    def _spawn(self, loss: _Lost | None) -> None:
+    def _spawn(self, loss: _Lost | None, *, first: bool = False) -> None:
+        """Run a fresh connection in a new thread: the first one (after ``start_delay``),
+        one after a ``loss`` (after its back-off), or a mode switch (at once)."""
         with self._lock:
             self._gen += 1
             self._phase = (_Phase.WAITING, time.monotonic())
             thread = threading.Thread(
                 target=self._thread_main,
-                args=(self._gen, loss),
+                args=(self._gen, loss, first),
                 name=f"camera-reader {self.label}",
                 daemon=True,
             )
             self._thread = thread
         thread.start()
 
-    def _thread_main(self, gen: int, loss: _Lost | None) -> None:
+    def _thread_main(self, gen: int, loss: _Lost | None, first: bool) -> None:
         with bound_camera(self.camera_id):
-            self._run(gen, loss)
+            self._run(gen, loss, first)
 
-    def _run(self, gen: int, loss: _Lost | None) -> None:
+    def _run(self, gen: int, loss: _Lost | None, first: bool) -> None:
         try:
-            if loss is None and self.start_delay > 0 and self._delay_start():
+            if first and self.start_delay > 0 and self._delay_start():
                 return
             if loss is not None and not self._after_loss(gen, loss):
                 return
@@ -607,16 +659,24 @@ class StreamReader:
                 raise _Lost(StreamState.ONLINE, None, poll=True)
             raise _Lost(StreamState.OFFLINE, f"{self.label}: {reason}")
 
+    def _hands_over(self, gen: int, now: float) -> bool:
+        """Whether ``gen`` is a connection replaced by a mode switch and still due to
+        publish (its successor has no frame yet). Called under ``_lock``."""
+        handover = self._handover
+        return handover is not None and handover[0] == gen and now < handover[1]
+
     def _publish(
         self, session: _Session, ok: bool, image: np.ndarray | None, pass_index: int, now: float
     ) -> bool:
         """Make a decoded frame the newest; False if this thread has been abandoned."""
         first = False
         with self._lock:
-            if session.gen != self._gen:
+            if session.gen != self._gen and not self._hands_over(session.gen, now):
                 return False
             if not ok or image is None:
                 return True
+            if session.gen == self._gen:
+                self._handover = None  # the successor publishes: the old connection ends
             first = not session.had_frames
             session.had_frames = True
             self._seq += 1

@@ -393,3 +393,100 @@ def test_frames_the_analysis_had_no_time_for_are_counted_as_dropped(short_video,
         assert wait_for(lambda: dropped() > 3, 15)
         camera.refresh_from_db()
         assert camera.analysed_fps is not None and camera.analysed_fps < 5
+
+
+class FaceSwitchHandler:
+    """Stands in for the pipeline: reports ``faces`` faces on every frame (the test sets
+    it) and keeps the frame number drawn into each frame it was given."""
+
+    faces = 0
+    stamps: list[tuple[int, bool]] = []
+    worker = None
+
+    def __init__(self, camera) -> None:
+        self.camera_id = camera.pk
+
+    def process(self, image, captured_at) -> int:
+        from cameras.testing.video import read_stamp
+
+        idle = FaceSwitchHandler.worker is not None and FaceSwitchHandler.worker.idle
+        FaceSwitchHandler.stamps.append((read_stamp(image), idle))
+        return FaceSwitchHandler.faces
+
+    def close(self) -> None:
+        pass
+
+
+def analysed_in(seconds: float) -> list[tuple[int, bool]]:
+    """The (frame number, idle) of the frames analysed during the next ``seconds``."""
+    start = len(FaceSwitchHandler.stamps)
+    time.sleep(seconds)
+    return FaceSwitchHandler.stamps[start:]
+
+
+def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
+    require_rtsp, short_video, settings, admin_user
+):
+    """Idle mode: after ``CAMERA_IDLE_SECONDS`` without a face, only key frames (the clip
+    has one a second, frames 0 and 10 of its 20) reach the analysis, the camera shows
+    ``idle``; the first frame with a face brings every frame back, without a reconnect."""
+    settings.CAMERA_IDLE_SECONDS = 1.5
+    FaceSwitchHandler.faces, FaceSwitchHandler.stamps = 1, []
+    with RtspServer(short_video.path) as server:
+        camera = Camera.objects.create(name="Idle", source_url=server.url, analysis_fps=10)
+
+        def fresh():
+            camera.refresh_from_db()
+            return camera
+
+        with RunningSupervisor(handler_factory=FaceSwitchHandler) as supervisor:
+            assert wait_for(lambda: camera.pk in supervisor.workers, 10)
+            worker = FaceSwitchHandler.worker = supervisor.workers[camera.pk]
+            assert wait_for(lambda: fresh().decoder_state == "online", 20)
+            busy = analysed_in(3.0)
+            assert len(busy) >= 12 and not any(idle for _, idle in busy)
+            assert {stamp % 10 for stamp, _ in busy} - {0}, "a face keeps every frame"
+
+            FaceSwitchHandler.faces = 0
+            assert wait_for(lambda: fresh().decoder_state == "idle", 10)
+            assert worker.idle and camera.status == CameraStatus.ONLINE
+            time.sleep(4.0)  # the full decoder hands over until the new one has a frame
+            quiet = analysed_in(4.0)
+            assert 2 <= len(quiet) <= 6, quiet  # about one a second
+            assert all(stamp % 10 == 0 for stamp, _ in quiet), quiet  # key frames only
+            assert_shown_idle(camera, admin_user)
+
+            FaceSwitchHandler.faces = 1
+            assert wait_for(lambda: fresh().decoder_state == "online", 10)
+            assert not worker.idle and worker.idle_switches == 2
+            time.sleep(3.0)
+            awake = analysed_in(3.0)
+            assert len(awake) >= 12 and {stamp % 10 for stamp, _ in awake} - {0}
+            # Switching modes reopens the decoder, which is not a reconnect.
+            assert fresh().reconnects_last_hour == 0 and camera.decoder_error == ""
+    FaceSwitchHandler.worker = None
+
+
+def assert_shown_idle(camera, admin_user) -> None:
+    """The operator sees why the camera decodes about one frame a second."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    assert api.get(f"/api/v1/cameras/{camera.pk}").json()["decoder_state"] == "idle"
+    browser = Client()
+    browser.force_login(admin_user)
+    assert "Idle (key frames only)" in browser.get("/admin/cameras/camera/").content.decode()
+
+
+def test_idle_mode_is_off_by_default(require_rtsp, short_video):
+    FaceSwitchHandler.faces, FaceSwitchHandler.stamps = 0, []
+    with RtspServer(short_video.path) as server:
+        camera = Camera.objects.create(name="Awake", source_url=server.url, analysis_fps=10)
+        with RunningSupervisor(handler_factory=FaceSwitchHandler) as supervisor:
+            assert wait_for(lambda: camera.pk in supervisor.workers, 10)
+            worker = supervisor.workers[camera.pk]
+            assert worker.idle_seconds == 0
+            assert wait_for(lambda: len(FaceSwitchHandler.stamps) >= 30, 20)
+            assert not worker.idle and worker.idle_switches == 0
