@@ -9,10 +9,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 from config.http_status import register_status_phrases
-from config.server import stop_twisted_form_parsing
+from config.server import answer_overlong_lines, stop_twisted_form_parsing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 stop_twisted_form_parsing()
+answer_overlong_lines()
 django_asgi_app = get_asgi_application()
 # "429 Too Many Requests", not "429 Unknown Status", in daphne's status lines.
 register_status_phrases()

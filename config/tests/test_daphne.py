@@ -165,3 +165,15 @@ def test_a_forged_forwarded_header_does_not_escape_the_address_limit(daphne):
         response = login(daphne, f"more{i}@example.com", f"7.7.7.{i}")
         assert (response.status, response.reason) == (429, "Too Many Requests")
         assert int(response.getheader("Retry-After")) > 0
+
+
+def test_an_overlong_request_line_or_header_is_answered_not_dropped(daphne):
+    """Twisted hung up without a word on lines over 16 KiB (found by fuzzing)."""
+    response, body = get(daphne, "/api/v1/detections/live?camera=" + "1," * 10_000)
+    assert response.status == 414
+    assert json.loads(body)["error"]["code"] == "uri_too_long"
+    response, body = get(daphne, "/api/v1/health/live", **{"X-Long": "x" * 20_000})
+    assert response.status == 431
+    assert json.loads(body)["error"]["code"] == "header_too_large"
+    response, _ = get(daphne, "/api/v1/health/live")
+    assert response.status == 200

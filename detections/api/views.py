@@ -85,6 +85,8 @@ class PageOrCursorPagination(LargeTablePagination):
         """The page by cursor when ``cursor`` is given, else by page number; the choice
         is kept for ``get_paginated_response``."""
         if self._cursor(request):
+            # Unused in cursor mode, yet still checked: garbage is a 400 either way.
+            positive_int_param(request, self.page_query_param)
             self._delegate = self.cursor_pagination_class()
             return self._delegate.paginate_queryset(queryset, request, view)
         self._delegate = None

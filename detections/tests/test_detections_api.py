@@ -350,3 +350,10 @@ def test_detections_role_matrix(api, camera, role, read, assign, write):
     assert client.post("/api/v1/detections", {}, format="json").status_code == write
     assert client.delete(f"/api/v1/detections/{detection.pk}").status_code == write
     assert Detection.objects.filter(pk=detection.pk).exists()
+
+
+def test_a_garbage_page_is_a_400_in_cursor_mode_too(admin_api):
+    """``page`` is unused with ``cursor``, but still not accepted as anything (fuzzing)."""
+    response = admin_api.get("/api/v1/detections?cursor=&page=null")
+    assert response.status_code == 400
+    assert admin_api.get("/api/v1/detections?cursor=&page=2").status_code == 200
