@@ -226,3 +226,17 @@ class PostgresCluster:
 
     def __exit__(self, *exc_info: object) -> None:
         self.destroy()
+
+
+def child_database_url() -> str:
+    """The database the tests run on (pytest-django's test database), as a DATABASE_URL
+    for a server or supervisor started in a child process."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if params["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"

@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from prometheus_client import REGISTRY
 
@@ -22,6 +21,7 @@ from cameras.tasks import mark_stale_cameras_offline
 from cameras.testing.servers import RtspServer, SilentTcpServer
 from cameras.testing.supervisor import FAST_READER, RunningSupervisor
 from cameras.tests.conftest import TEST_ALLOWED_NETWORKS
+from config.testing import child_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,20 +211,10 @@ def test_two_supervisors_share_a_camera_and_one_takes_over(short_video):
         assert camera.lease_owner == other.supervisor.owner
 
 
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
 def start_supervisor_process(lease: float) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": child_database_url(),
         "DEBUG": "0",
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.db import connection
 
 from config.http_status import register_status_phrases
 from config.launcher import Launcher
-from config.testing import LOOPBACK, answers, free_port, wait_until
+from config.testing import LOOPBACK, answers, child_database_url, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "daphne-metrics-token-0123456789abcdef"
@@ -60,15 +59,6 @@ def test_twisted_knows_the_reason_phrase_of_429():
     assert register_status_phrases() == []  # once is enough
 
 
-def database_url() -> str:
-    params = connection.settings_dict
-    if params["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{params['NAME']}"
-    user = params["USER"] or "postgres"
-    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
-
-
 @pytest.fixture
 def daphne(transactional_db, tmp_path):
     """The server with the Dockerfile's arguments, on a free port, on the test database."""
@@ -77,7 +67,7 @@ def daphne(transactional_db, tmp_path):
     command[command.index("--bind") + 1] = f"{LOOPBACK}:{port}"
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
     env.update(
-        DATABASE_URL=database_url(),
+        DATABASE_URL=child_database_url(),
         TRUSTED_PROXY_COUNT="0",
         LOGIN_FAILURE_LIMIT="3",
         LOGIN_ADDRESS_FAILURE_LIMIT="3",

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
@@ -30,7 +30,14 @@ from accounts.roles import Role
 from cameras.models import Camera, CameraStatus
 from cameras.signals import camera_status_changed
 from cameras.snapshots import encode_snapshot, store_snapshot
-from config.testing import LOOPBACK, RedisServer, free_port, port_open, wait_until
+from config.testing import (
+    LOOPBACK,
+    RedisServer,
+    child_database_url,
+    free_port,
+    port_open,
+    wait_until,
+)
 from conftest import PERSONA_PASSWORD, make_user
 from detections import recording
 from detections.models import UnknownFace
@@ -47,15 +54,6 @@ WAIT_MS = 20_000
 BLOB_URL = re.compile(r"^blob:")
 NO_DATA_YET = "\N{EN DASH}"  # what a count shows until the API answered
 NO_SWAGGER = ["--ignore", "drf_spectacular_sidecar"]  # the page needs none of its files
-
-
-def database_url() -> str:
-    params = connection.settings_dict
-    if params["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{params['NAME']}"
-    user = params["USER"] or "postgres"
-    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
 
 
 class Daphne:
@@ -149,7 +147,7 @@ def server(django_db_setup, django_db_blocker, redis_server, shared_media, tmp_p
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     with django_db_blocker.unblock():
         env.update(
-            DATABASE_URL=database_url(),
+            DATABASE_URL=child_database_url(),
             REDIS_URL=redis_server.url(0),
             REDIS_TEST_DB="0",
             MEDIA_ROOT=str(shared_media),
