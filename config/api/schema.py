@@ -40,7 +40,9 @@ ERROR_DESCRIPTIONS = {
     422: "The request matches the schema but breaks a rule the schema cannot express (a "
     "password the policy refuses, a camera outside the allowed networks, a photo without "
     "a usable face)",
+    414: "The request line (path and query) is longer than the server's 16 KiB limit",
     429: "Too many requests; Retry-After says when to try again",
+    431: "A request header is longer than the server's 16 KiB limit",
     503: "A dependency is unavailable",
 }
 RETRY_AFTER_HEADER = {
@@ -91,7 +93,12 @@ class PresenceAutoSchema(AutoSchema):
         return template.format(singular=f"{article} {singular}", plural=meta.verbose_name_plural)
 
     def _statuses_every_operation_answers(self) -> dict[int, str]:
-        extra = {400: ERROR_DESCRIPTIONS[400]}
+        # 414 and 431 come from the HTTP server itself (config/server.py), for any path.
+        extra = {
+            400: ERROR_DESCRIPTIONS[400],
+            414: ERROR_DESCRIPTIONS[414],
+            431: ERROR_DESCRIPTIONS[431],
+        }
         if not all(issubclass(p, AllowAny) for p in self.view.permission_classes):
             extra[401] = ERROR_DESCRIPTIONS[401]
             extra[403] = ERROR_DESCRIPTIONS[403]
