@@ -4,6 +4,7 @@ it, for tests and benchmarks; stopping it waits for a clean shutdown."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from cameras.supervisor import Supervisor
 
@@ -26,3 +27,19 @@ class RunningSupervisor:
         self.supervisor.stop()
         self.thread.join(30)
         assert not self.thread.is_alive(), "the supervisor did not stop"
+
+
+class CountingHandler:
+    """Stands in for the pipeline: counts the frames each camera is given (reset
+    ``CountingHandler.frames`` before a test)."""
+
+    frames: Counter = Counter()
+
+    def __init__(self, camera) -> None:
+        self.camera_id = camera.pk
+
+    def process(self, image, captured_at) -> None:
+        CountingHandler.frames[self.camera_id] += 1
+
+    def close(self) -> None:
+        pass

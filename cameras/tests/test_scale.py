@@ -24,7 +24,7 @@ from cameras.models import Camera, CameraStatus
 from cameras.synthetic_video import VideoInfo, make_test_video
 from cameras.testing.processes import camera_threads, ffmpeg_children
 from cameras.testing.servers import RtspServer, SilentTcpServer
-from cameras.testing.supervisor import FAST_READER, RunningSupervisor
+from cameras.testing.supervisor import FAST_READER, CountingHandler, RunningSupervisor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,21 +34,6 @@ ONLINE_WITHIN_S = 30.0
 #: at once on a busy 2-core machine can take more than 3 s each, and an open given up
 #: only to be retried costs the CPU it was short of.
 READER = {**FAST_READER, "open_timeout": 10.0}
-
-
-class NullHandler:
-    """The pipeline stand-in: scale is about streams, not recognition."""
-
-    frames: Counter = Counter()
-
-    def __init__(self, camera) -> None:
-        self.camera_id = camera.pk
-
-    def process(self, image, captured_at) -> None:
-        NullHandler.frames[self.camera_id] += 1
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +61,7 @@ def in_parallel(function, items) -> None:
 
 
 def test_32_rtsp_cameras_come_online_and_back_after_a_mass_outage(require_rtsp, camera_video):
-    NullHandler.frames = Counter()
+    CountingHandler.frames = Counter()
     assert ffmpeg_children() == [] and camera_threads() == []
     servers = [RtspServer(camera_video.path) for _ in range(CAMERAS)]
     try:
@@ -86,7 +71,9 @@ def test_32_rtsp_cameras_come_online_and_back_after_a_mass_outage(require_rtsp, 
             for index, server in enumerate(servers)
         ]
         started = time.monotonic()
-        with RunningSupervisor(handler_factory=NullHandler, reader_options=READER) as supervisor:
+        with RunningSupervisor(
+            handler_factory=CountingHandler, reader_options=READER
+        ) as supervisor:
             assert wait_for(lambda: online_count(ids) == CAMERAS, ONLINE_WITHIN_S), (
                 f"{online_count(ids)} of {CAMERAS} online after {ONLINE_WITHIN_S:g} s"
             )
@@ -105,9 +92,9 @@ def test_32_rtsp_cameras_come_online_and_back_after_a_mass_outage(require_rtsp, 
             )
             back_online = time.monotonic() - back
 
-            before = dict(NullHandler.frames)
+            before = dict(CountingHandler.frames)
             assert wait_for(
-                lambda: all(NullHandler.frames[pk] > before.get(pk, 0) for pk in ids), 10
+                lambda: all(CountingHandler.frames[pk] > before.get(pk, 0) for pk in ids), 10
             ), "some cameras are online but analyse nothing"
             # One decoder process and one set of threads per camera, after every
             # reconnect: none left over from the killed connections.
@@ -131,7 +118,7 @@ def test_a_silent_source_costs_a_replaced_decoder_and_leaves_nothing_behind():
     assert ffmpeg_children() == [] and camera_threads() == []
     with SilentTcpServer() as silent:
         camera = Camera.objects.create(name="Silent", source_url=silent.url())
-        with RunningSupervisor(handler_factory=NullHandler):
+        with RunningSupervisor(handler_factory=CountingHandler):
             assert wait_for(lambda: len(ffmpeg_children()) == 1, 5)
             first = ffmpeg_children()
             # The open times out (3 s), the decoder is killed, a fresh one connects.

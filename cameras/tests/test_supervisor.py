@@ -19,28 +19,13 @@ from cameras.models import Camera, CameraStatus
 from cameras.signals import camera_status_changed
 from cameras.tasks import mark_stale_cameras_offline
 from cameras.testing.servers import RtspServer, SilentTcpServer
-from cameras.testing.supervisor import FAST_READER, RunningSupervisor
+from cameras.testing.supervisor import FAST_READER, CountingHandler, RunningSupervisor
 from cameras.tests.conftest import TEST_ALLOWED_NETWORKS
 from config.testing import child_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class CountingHandler:
-    """Stands in for the pipeline: counts the frames each camera is given."""
-
-    frames: Counter = Counter()
-
-    def __init__(self, camera) -> None:
-        self.camera_id = camera.pk
-
-    def process(self, image, captured_at) -> None:
-        CountingHandler.frames[self.camera_id] += 1
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture(autouse=True)
