@@ -14,10 +14,12 @@ import contextlib
 import glob
 import http.client
 import os
+import random
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -64,10 +66,44 @@ def wait_until(
 
 
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
+    """A TCP port on loopback that nothing listens on and that this process has not handed out.
+
+    ``bind(0)`` would pick from the kernel's ephemeral range, where every outgoing
+    connection (to PostgreSQL, Redis, each RTSP server) also takes its local port: a port
+    picked that way and listened on a moment later can already be a client's, and two
+    picks in one run can be the same port. CI lost a 32-camera run to that. Ports come
+    from just below the ephemeral range instead, each at most once per process.
+    """
+    low = _ephemeral_range_start()
+    candidates = range(max(1024, low - 16384), low)
+    with _ports_lock:
+        for _ in range(500):
+            port = random.choice(candidates)
+            if port not in _handed_out and _bindable(port):
+                _handed_out.add(port)
+                return port
+    raise RuntimeError(f"no free port between {candidates.start} and {candidates.stop - 1}")
+
+
+_handed_out: set[int] = set()
+_ports_lock = threading.Lock()
+
+
+def _ephemeral_range_start() -> int:
+    with contextlib.suppress(OSError, ValueError):
+        first = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+        if int(first) > 2048:
+            return int(first)
+    return 32768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
 
 
 def port_open(port: int, host: str = LOOPBACK) -> bool:
