@@ -9,39 +9,22 @@ production (issue 7, "Faults"): the process goes away, and comes back on the sam
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import glob
 import http.client
 import os
-import random
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-LOOPBACK = "127.0.0.1"
+from config.loopback import LOOPBACK, free_port, stop_at_exit
+
 T = TypeVar("T")
-
-_live: weakref.WeakSet = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_live):
-        with contextlib.suppress(Exception):
-            server.stop()
-
-
-def stop_at_exit(server: object) -> None:
-    """Stop ``server`` when the interpreter exits, if a test left it running."""
-    _live.add(server)
 
 
 def wait_until(
@@ -63,47 +46,6 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"Timed out after {timeout} s waiting for {message}")
         time.sleep(interval)
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on and that this process has not handed out.
-
-    ``bind(0)`` would pick from the kernel's ephemeral range, where every outgoing
-    connection (to PostgreSQL, Redis, each RTSP server) also takes its local port: a port
-    picked that way and listened on a moment later can already be a client's, and two
-    picks in one run can be the same port. CI lost a 32-camera run to that. Ports come
-    from just below the ephemeral range instead, each at most once per process.
-    """
-    low = _ephemeral_range_start()
-    candidates = range(max(1024, low - 16384), low)
-    with _ports_lock:
-        for _ in range(500):
-            port = random.choice(candidates)
-            if port not in _handed_out and _bindable(port):
-                _handed_out.add(port)
-                return port
-    raise RuntimeError(f"no free port between {candidates.start} and {candidates.stop - 1}")
-
-
-_handed_out: set[int] = set()
-_ports_lock = threading.Lock()
-
-
-def _ephemeral_range_start() -> int:
-    with contextlib.suppress(OSError, ValueError):
-        first = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
-        if int(first) > 2048:
-            return int(first)
-    return 32768
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((LOOPBACK, port))
-        except OSError:
-            return False
-    return True
 
 
 def port_open(port: int, host: str = LOOPBACK) -> bool:
@@ -171,7 +113,7 @@ class RedisServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self._process: subprocess.Popen[bytes] | None = None
-        _live.add(self)
+        stop_at_exit(self)
 
     def url(self, db: int = 0) -> str:
         return f"redis://{LOOPBACK}:{self.port}/{db}"
@@ -224,7 +166,7 @@ class PostgresCluster:
         self.root = Path(tempfile.mkdtemp(prefix="presence-pg-"))
         self.data = self.root / "data"
         self._as_postgres = os.geteuid() == 0
-        _live.add(self)
+        stop_at_exit(self)
 
     def url(self, name: str = "postgres") -> str:
         return f"postgres://postgres@{LOOPBACK}:{self.port}/{name}"

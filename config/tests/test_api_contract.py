@@ -20,7 +20,7 @@ from django.test import Client, override_settings
 from rest_framework import serializers
 
 from config.api.serializers import StrictTypesMixin
-from config.testing import wait_until
+from config.testing import free_port, wait_until
 from faces.models import Department, Person
 
 pytestmark = pytest.mark.django_db
@@ -404,15 +404,9 @@ def test_writes_document_422(schema):
 # --- Through the real server -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def daphne_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PRESENCE_VAR_DIR": str(tmp_path),

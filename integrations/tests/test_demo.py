@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from attendance.events import add_manual_event
+from config.loopback import free_port
 from faces.models import Department, Person
 from integrations import demo
 from integrations.models import OdooConnection, OdooEmployeeLink, OdooOutbox, OutboxState
-from integrations.odoo.emulator.net import free_port
 from integrations.odoo.emulator.server import OdooEmulator
 from integrations.sync import pull_employees, push_attendance
 

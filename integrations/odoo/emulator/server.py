@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from config.loopback import LOOPBACK, free_port, stop_at_exit
 from integrations.odoo.emulator.models import Fault, Store
-from integrations.odoo.emulator.net import LOOPBACK, free_port, stop_at_exit
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW_S = 60.0
