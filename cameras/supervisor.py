@@ -68,6 +68,12 @@ RECONNECT_JITTER = 0.5
 #: A main-stream frame older than this (seconds) is not used for a snapshot: a camera's key
 #: frames are one to a few seconds apart, more means the main stream is down.
 MAIN_FRAME_MAX_AGE_S = 10.0
+#: A main-stream frame is offered to the pipeline with a sub-stream frame decoded at most
+#: this many seconds apart; the pipeline still looks for each face in it before using it.
+DETAIL_MAX_SKEW_S = 0.5
+#: The main stream is decoded in full from the first face and for this many seconds after
+#: the last; in between, key frames alone keep the snapshots fresh.
+DETAIL_LINGER_S = 15.0
 #: The analysed frame rate is measured over this many seconds.
 ANALYSED_FPS_WINDOW_S = 5.0
 
@@ -75,10 +81,16 @@ ANALYSED_FPS_WINDOW_S = 5.0
 class FrameHandler(Protocol):
     """What the pipeline gives the supervisor for one camera."""
 
-    def process(self, image: np.ndarray, captured_at: float) -> int:
+    def process(
+        self, image: np.ndarray, captured_at: float, detail: np.ndarray | None = None
+    ) -> int:
         """Analyse one frame (BGR) taken at ``captured_at`` (epoch seconds); return how
         many faces it showed (any face, before size, ROI or quality filters), which is
-        what keeps a camera out of idle mode (``CAMERA_IDLE_SECONDS``)."""
+        what keeps a camera out of idle mode (``CAMERA_IDLE_SECONDS``).
+
+        ``detail`` is the main stream's frame nearest in time (within
+        ``DETAIL_MAX_SKEW_S``) of a camera that has one, for faces to be aligned, embedded
+        and cropped from its full resolution."""
         ...
 
     def close(self) -> None:
@@ -177,16 +189,17 @@ class CameraWorker:
                 **options,
             },
         )
-        # The main stream only feeds snapshots: key frames alone (a fraction of a full
-        # decode), about one a second.
-        self._snapshot_reader = (
+        # The main stream feeds the snapshots and, while faces are about, the pipeline's
+        # crops and embeddings: decoded in full at the analysis rate from the first face
+        # until DETAIL_LINGER_S after the last, key frames alone (a fraction of a full
+        # decode) otherwise. A reader that cannot switch (a file, OpenCV) decodes in full.
+        self._main_reader = (
             StreamReader(
                 main_target,
                 label=camera.masked_main_stream_url,
                 guard=connect_guard(camera.main_stream_url),
                 **{
-                    "max_fps": 1 / SNAPSHOT_SECONDS,
-                    "keyframes_only": True,
+                    "max_fps": max(camera.analysis_fps, MIN_DECODE_FPS),
                     "start_delay": start_delay,
                     **options,
                 },
@@ -194,6 +207,9 @@ class CameraWorker:
             if main_target is not None
             else None
         )
+        if self._main_reader is not None and self._main_reader.can_skip_frames:
+            self._main_reader.set_keyframes_only(True)
+        self.main_stream_detail = False
         self.decoder = "opencv" if isinstance(target, int) else self._reader.decoder
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera.pk}", daemon=True)
         self._last_status: str | None = None
@@ -216,8 +232,8 @@ class CameraWorker:
     def start(self) -> None:
         """Start reading the stream and analysing its frames."""
         self._reader.start()
-        if self._snapshot_reader is not None:
-            self._snapshot_reader.start()
+        if self._main_reader is not None:
+            self._main_reader.start()
         self._thread.start()
         metrics.WORKERS.inc()
         self._counted = True
@@ -229,8 +245,8 @@ class CameraWorker:
             self._counted = False
             metrics.WORKERS.dec()
         self._reader.stop()
-        if self._snapshot_reader is not None:
-            self._snapshot_reader.stop()
+        if self._main_reader is not None:
+            self._main_reader.stop()
         self._thread.join(timeout)
 
     def is_alive(self) -> bool:
@@ -283,7 +299,7 @@ class CameraWorker:
                 # after a stall, start afresh instead of catching up in a burst.
                 due = next_analysis + interval
                 next_analysis = due if due > now else now + interval
-                faces = handler.process(frame.image, frame.captured_at)
+                faces = handler.process(frame.image, frame.captured_at, self._detail(frame))
                 self._follow_faces(faces, time.monotonic())
                 self.frames_processed += 1
                 frames_analysed.inc()
@@ -310,6 +326,36 @@ class CameraWorker:
                 self._set_idle(False)
         elif self.idle_seconds and not self.idle and now - self._last_face >= self.idle_seconds:
             self._set_idle(True)
+        self._follow_faces_on_main_stream(bool(faces), now)
+
+    def _follow_faces_on_main_stream(self, face_seen: bool, now: float) -> None:
+        """Full decoding of the main stream from a face until ``DETAIL_LINGER_S`` after
+        the last; its first full frames follow the new decoder's first key frame, so the
+        first moments of a visit are taken from the sub-stream."""
+        reader = self._main_reader
+        if reader is None or not reader.can_skip_frames:
+            return
+        want = face_seen or (
+            self.main_stream_detail and now - (self._last_face or now) < DETAIL_LINGER_S
+        )
+        if want != self.main_stream_detail:
+            self.main_stream_detail = want
+            reader.set_keyframes_only(not want)
+            logger.info(
+                "Camera %s: main stream %s",
+                self.camera.pk,
+                "decoded in full" if want else "on key frames",
+            )
+
+    def _detail(self, frame: Frame) -> np.ndarray | None:
+        """The main stream's newest frame when it was decoded within ``DETAIL_MAX_SKEW_S``
+        of ``frame``, else None (no main stream, or it lags or is down)."""
+        if self._main_reader is None:
+            return None
+        main = self._main_reader.latest()
+        if main is None or abs(frame.captured_at - main.captured_at) > DETAIL_MAX_SKEW_S:
+            return None
+        return main.image
 
     def _set_idle(self, idle: bool) -> None:
         self.idle = idle
@@ -321,8 +367,8 @@ class CameraWorker:
     def _snapshot_image(self, frame: Frame) -> np.ndarray:
         """The main stream's newest frame when it has a recent one, else the analysed
         frame: a main stream that is down costs resolution, not the snapshot."""
-        if self._snapshot_reader is not None:
-            main = self._snapshot_reader.latest()
+        if self._main_reader is not None:
+            main = self._main_reader.latest()
             if main is not None and frame.captured_at - main.captured_at < MAIN_FRAME_MAX_AGE_S:
                 return main.image
         return frame.image
@@ -357,8 +403,8 @@ class CameraWorker:
             "main_stream_state": "",
             "main_stream_error": "",
         }
-        if self._snapshot_reader is not None:
-            main = self._snapshot_reader.status
+        if self._main_reader is not None:
+            main = self._main_reader.status
             fields["main_stream_state"] = main.state.value
             fields["main_stream_error"] = self.camera.redact(main.last_error or "")
         return fields

@@ -66,19 +66,24 @@ class DetectionHandler:
         label = str(camera.pk)
         self._faces = metrics.FACES_DETECTED.labels(label)
         self._embeddings = metrics.EMBEDDINGS_COMPUTED.labels(label)
+        self._from_main_stream = metrics.FACES_FROM_MAIN_STREAM.labels(label)
         self.processor = FrameProcessor(
             CameraEngine(engine, camera.detection_width),
             current_gallery(engine),
             pipeline_config(camera),
         )
 
-    def process(self, image: np.ndarray, captured_at: float) -> int:
+    def process(
+        self, image: np.ndarray, captured_at: float, detail: np.ndarray | None = None
+    ) -> int:
         """Track the frame's faces and record what the tracks' events say; return how many
-        faces were detected (the supervisor's idle mode wakes on any)."""
-        events = self.processor.process(image, captured_at)
+        faces were detected (the supervisor's idle mode wakes on any). ``detail`` is the
+        main stream's frame nearest in time, for a camera that has one."""
+        events = self.processor.process(image, captured_at, detail)
         timings = self.processor.last_timings
         self._faces.inc(timings.faces)
         self._embeddings.inc(timings.embedded)
+        self._from_main_stream.inc(timings.located)
         for event in events:
             detection = record_event(self.camera, event)
             if detection is not None and event.kind == "confirmed":

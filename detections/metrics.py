@@ -10,6 +10,12 @@ FACES_DETECTED = counter(
 EMBEDDINGS_COMPUTED = counter(
     "embeddings_computed", "Face embeddings the pipeline computed.", ["camera"]
 )
+FACES_FROM_MAIN_STREAM = counter(
+    "faces_from_main_stream",
+    "Faces found again in the camera's main stream and taken from its pixels (cameras "
+    "with a sub-stream; the rest come from the sub-stream, upscaled).",
+    ["camera"],
+)
 RECOGNITION_LATENCY = histogram(
     "recognition_latency_seconds",
     "From reading the frame that confirmed a track to its detection being recorded "

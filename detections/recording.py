@@ -60,23 +60,39 @@ def create_detection(camera: Camera, event: TrackEvent) -> Detection:
         margin=float(event.margin),
         votes=int(event.votes),
         track_id=str(event.track_id),
-        bbox=[round(float(v), 1) for v in event.bbox],
-        quality=event.quality or {},
         captured_at=_aware(event.first_seen),
         last_seen_at=_aware(event.last_seen),
         model_key=event.model_key,
         embedding=_embedding_bytes(event),
     )
-    if event.face_crop is not None:
-        detection.face_crop.save("face.jpg", ContentFile(encode_jpeg(event.face_crop)), save=False)
-    if event.frame is not None:
-        detection.frame.save("frame.jpg", ContentFile(encode_jpeg(event.frame, 80)), save=False)
+    _save_view(detection, event)
     with transaction.atomic():
         detection.save()
         _announce_if_recognized(detection, was_recognized=False)
     metrics.DETECTIONS.labels(detection.status).inc()
     _publish(detection, "detection.created")
     return detection
+
+
+def _save_view(detection: Detection, event: TrackEvent) -> None:
+    """Store the event's best view (box, quality, face crop, frame) on the detection."""
+    detection.bbox = [round(float(v), 1) for v in event.bbox]
+    detection.quality = event.quality or {}
+    if event.face_crop is not None:
+        detection.face_crop.save("face.jpg", ContentFile(encode_jpeg(event.face_crop)), save=False)
+    if event.frame is not None:
+        detection.frame.save("frame.jpg", ContentFile(encode_jpeg(event.frame, 80)), save=False)
+
+
+def _delete_files_on_commit(detection: Detection, names: list[str]) -> None:
+    """Delete replaced images once the row that pointed at them points at the new ones."""
+    storage = detection.face_crop.storage
+
+    def delete() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
 
 
 def _embedding_bytes(event: TrackEvent) -> bytes | None:
@@ -105,8 +121,16 @@ def update_detection(camera: Camera, event: TrackEvent) -> Detection | None:
         detection.votes = int(event.votes)
         if event.embedding is not None:
             detection.embedding = _embedding_bytes(event)
+    # A two-stream camera's first views are cut from the sub-stream (its main stream decodes
+    # key frames alone until a face is seen); the visit keeps the main stream's crop. A
+    # detection without a crop had its person's biometrics erased: it stays without.
+    replaced: list[str] = []
+    if event.kind == "ended" and event.crop_from_main_stream and detection.face_crop:
+        replaced = [image.name for image in (detection.face_crop, detection.frame) if image]
+        _save_view(detection, event)
     with transaction.atomic():
         detection.save()
+        _delete_files_on_commit(detection, replaced)
         _announce_if_recognized(detection, was_recognized)
     if event.kind == "ended" and detection.person_id is None and detection.embedding:
         assign_to_group(detection)

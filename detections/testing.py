@@ -23,9 +23,11 @@ def track_event(
     at: float | None = None,
     embedding: np.ndarray | None = None,
     model_key: str = "test-model",
+    crop_from_main_stream: bool = False,
+    crop_size: int = 200,
 ) -> TrackEvent:
     at = time.time() if at is None else at
-    face = np.ascontiguousarray(testing.astronaut()[0:200, 150:350])
+    face = np.ascontiguousarray(testing.astronaut()[0:crop_size, 150 : 150 + crop_size])
     frame = np.ascontiguousarray(testing.astronaut()[::2, ::2])
     if embedding is None:
         rng = np.random.default_rng(next(_tracks))
@@ -52,4 +54,5 @@ def track_event(
         frame_scale=0.5,
         embedding=embedding,
         model_key=model_key,
+        crop_from_main_stream=crop_from_main_stream,
     )

@@ -38,7 +38,7 @@ class CountingHandler:
     def __init__(self, camera) -> None:
         self.camera_id = camera.pk
 
-    def process(self, image, captured_at) -> None:
+    def process(self, image, captured_at, detail=None) -> None:
         CountingHandler.frames[self.camera_id] += 1
 
     def close(self) -> None:

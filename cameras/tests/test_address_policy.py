@@ -270,7 +270,7 @@ class NullHandler:
     def __init__(self, camera) -> None:
         pass
 
-    def process(self, image, captured_at) -> None:
+    def process(self, image, captured_at, detail=None) -> None:
         pass
 
     def close(self) -> None:

@@ -178,7 +178,7 @@ class SizeHandler:
     def __init__(self, camera) -> None:
         pass
 
-    def process(self, image, captured_at) -> None:
+    def process(self, image, captured_at, detail=None) -> None:
         SizeHandler.sizes.add((image.shape[1], image.shape[0]))
 
     def close(self) -> None:

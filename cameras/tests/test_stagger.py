@@ -99,7 +99,7 @@ def test_the_supervisor_staggers_the_cameras_it_takes_and_jitters_their_retries(
         def __init__(self, camera) -> None:
             pass
 
-        def process(self, image, captured_at) -> None:
+        def process(self, image, captured_at, detail=None) -> None:
             pass
 
         def close(self) -> None:

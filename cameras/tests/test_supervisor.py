@@ -294,7 +294,7 @@ def test_stale_heartbeats_mark_cameras_offline():
 class SlowHandler(CountingHandler):
     """A pipeline slower than the camera: frames are replaced before it takes them."""
 
-    def process(self, image, captured_at) -> None:
+    def process(self, image, captured_at, detail=None) -> None:
         super().process(image, captured_at)
         time.sleep(0.3)
 
@@ -381,7 +381,7 @@ class FaceSwitchHandler:
     def __init__(self, camera) -> None:
         self.camera_id = camera.pk
 
-    def process(self, image, captured_at) -> int:
+    def process(self, image, captured_at, detail=None) -> int:
         from cameras.testing.video import read_stamp
 
         idle = FaceSwitchHandler.worker is not None and FaceSwitchHandler.worker.idle

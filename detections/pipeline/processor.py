@@ -26,6 +26,7 @@ from faces.engine.quality import QualityReport
 from faces.gallery import Match, MatchStatus
 
 from .config import PipelineConfig
+from .detail import locate
 from .quality_filter import AcceptedFace, RejectedFace, filter_faces
 from .tracker import Box, Track, Tracker
 from .voting import TrackVote, VoteResult
@@ -34,6 +35,12 @@ from .voting import TrackVote, VoteResult
 BETTER_VIEW = 1.1
 #: An unsettled track embeds any view at least this good relative to its best.
 USABLE_VIEW = 0.5
+#: A track whose best view was cut from the analysed stream takes a view at least this
+#: good relative to it, when that view can be cut from the main stream.
+SHARPER_VIEW = 0.8
+#: How many frames with a main-stream frame a track tries that on before it gives up (the
+#: main stream may show another field of view).
+SHARPER_VIEW_TRIES = 5
 
 
 class Matcher(Protocol):
@@ -83,6 +90,8 @@ class TrackEvent:
     frame_scale: float
     embedding: np.ndarray | None
     model_key: str
+    #: Whether ``face_crop`` was cut from the camera's main stream.
+    crop_from_main_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ class FrameTimings:
     faces: int = 0
     kept: int = 0
     embedded: int = 0
+    #: Face crops cut from the main stream's frame (``detail_image``), not the analysed one.
+    located: int = 0
 
 
 @dataclass(eq=False)
@@ -110,12 +121,14 @@ class _View:
     frame: np.ndarray
     frame_scale: float
     embedding: np.ndarray | None
+    crop_from_main_stream: bool
 
 
 @dataclass(eq=False)
 class _TrackState:
     vote: TrackVote
     embeds: int = 0
+    sharper_view_tries: int = 0
     last_embed_at: float = float("-inf")
     best: _View | None = None
     emitted: tuple[str, int | None] | None = None
@@ -172,15 +185,26 @@ class FrameProcessor:
         self.config = config
         self.clock = clock
         self.tracker = Tracker.from_config(config)
+        self._detail: np.ndarray | None = None
+        self._located = 0
         self.last_timings = FrameTimings()
         self.last_rejected: list[RejectedFace] = []
         self._states: dict[str, _TrackState] = {}
 
     def process(
-        self, frame_image: np.ndarray, captured_at: float | None = None
+        self,
+        frame_image: np.ndarray,
+        captured_at: float | None = None,
+        detail_image: np.ndarray | None = None,
     ) -> list[TrackEvent]:
-        """Run one frame through the pipeline; returns the events it caused, often none."""
+        """Run one frame through the pipeline; returns the events it caused, often none.
+
+        ``detail_image`` is the camera's main-stream frame nearest in time, when it has
+        one: the face crops of this frame's new best views are cut from it where the face
+        is found there (``detail.locate``); everything else uses ``frame_image``.
+        """
         timestamp = self.clock() if captured_at is None else float(captured_at)
+        self._detail, self._located = detail_image, 0
         started = time.perf_counter()
         faces = self.engine.detect(frame_image)
         detected = time.perf_counter()
@@ -210,6 +234,8 @@ class FrameProcessor:
             state = self._state(track)
             if state.best is None:  # no embedding yet: keep a view for the event anyway
                 state.best = self._view(frame_image, by_face[face], -1.0, timestamp, None)
+            elif detail_image is not None:
+                self._try_sharper_view(state, by_face[face], frame_image, timestamp)
         events += self._verdict_events(update.pairs, update.confirmed, timestamp)
 
         total = time.perf_counter() - started
@@ -223,6 +249,7 @@ class FrameProcessor:
             faces=len(faces),
             kept=len(accepted),
             embedded=len(embeddings),
+            located=self._located,
         )
         return events
 
@@ -342,16 +369,48 @@ class FrameProcessor:
         embedding: np.ndarray | None,
     ) -> _View:
         frame, scale = downscale_frame(image, self.config.frame_max_width)
+        face_crop, from_main_stream = self._face_crop(image, accepted.face)
         return _View(
             face=accepted.face,
             quality=accepted.quality,
             weight=weight,
             observed_at=timestamp,
-            face_crop=crop_with_margin(image, accepted.face.bbox, self.config.crop_margin),
+            face_crop=face_crop,
             frame=frame,
             frame_scale=scale,
             embedding=embedding,
+            crop_from_main_stream=from_main_stream,
         )
+
+    def _try_sharper_view(
+        self, state: _TrackState, accepted: AcceptedFace, image: np.ndarray, timestamp: float
+    ) -> None:
+        """Replace a best view cut from the analysed stream by this one, nearly as good,
+        when it can be cut from the main stream. A track's first views usually come before
+        the main stream has a frame to offer (it decodes key frames alone until a face is
+        seen); the best view's embedding is kept, as this view may not have one."""
+        best = state.best
+        if best is None or best.crop_from_main_stream:
+            return
+        if state.sharper_view_tries >= SHARPER_VIEW_TRIES:
+            return
+        weight = state.vote.weight(*_measures(accepted))
+        if weight < SHARPER_VIEW * best.weight:
+            return
+        state.sharper_view_tries += 1
+        view = self._view(image, accepted, max(weight, best.weight), timestamp, best.embedding)
+        if view.crop_from_main_stream:
+            state.best = view
+
+    def _face_crop(self, image: np.ndarray, face: Face) -> tuple[np.ndarray, bool]:
+        """The face with its margin, from the main stream's frame when it is found there;
+        and whether it was."""
+        if self._detail is not None:
+            found = locate(self.engine, face, image.shape, self._detail)
+            if found is not None:
+                self._located += 1
+                return crop_with_margin(self._detail, found.bbox, self.config.crop_margin), True
+        return crop_with_margin(image, face.bbox, self.config.crop_margin), False
 
     def _verdict_events(
         self, pairs: list[tuple[Track, Face]], confirmed: list[Track], timestamp: float
@@ -416,6 +475,7 @@ class FrameProcessor:
             frame_scale=best.frame_scale,
             embedding=best.embedding,
             model_key=self.engine.model_key,
+            crop_from_main_stream=best.crop_from_main_stream,
         )
 
 

@@ -59,7 +59,7 @@ class RecordingHandler(DetectionHandler):
     frames: list[Analysed] = []
     workers: dict = {}
 
-    def process(self, image, captured_at) -> int:
+    def process(self, image, captured_at, detail=None) -> int:
         faces = super().process(image, captured_at)
         worker = RecordingHandler.workers.get(self.camera.pk)
         recognised = Detection.objects.filter(camera=self.camera, status="recognized").exists()
