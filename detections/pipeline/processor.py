@@ -390,7 +390,8 @@ class FrameProcessor:
         the main stream has a frame to offer (it decodes key frames alone until a face is
         seen); the best view's embedding is kept, as this view may not have one."""
         best = state.best
-        if best is None or best.crop_from_main_stream:
+        # A view made from this very frame has already been looked for in its main frame.
+        if best is None or best.crop_from_main_stream or best.observed_at == timestamp:
             return
         if state.sharper_view_tries >= SHARPER_VIEW_TRIES:
             return
