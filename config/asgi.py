@@ -22,14 +22,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from accounts.ws_auth import JWTAuthMiddleware  # noqa: E402
+from config.middleware import WebSocketRequestIdMiddleware  # noqa: E402
 from detections.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin and token are both checked by JWTAuthMiddleware (accounts.ws_auth), which
-        # refuses with readable close codes: 4401 bad token, 4403 origin not allowed.
-        "websocket": JWTAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        # refuses with readable close codes: 4401 bad token, 4403 origin not allowed; every
+        # record a connection logs carries its request id.
+        "websocket": WebSocketRequestIdMiddleware(
+            JWTAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
     }
 )
 

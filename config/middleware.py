@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -45,6 +46,32 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+class WebSocketRequestIdMiddleware:
+    """``RequestIdMiddleware`` for WebSockets (ASGI): one id for the whole connection, taken
+    from the handshake's ``X-Request-ID`` when well-formed, on every record logged while it
+    lasts (refusals, the consumer, its database calls) and in ``scope["request_id"]``.
+
+    daphne sends no headers with a WebSocket accept, so the id is not echoed; the consumer
+    logs it with the user when the connection opens and closes.
+    """
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        """Run the connection under its id; other traffic passes untouched."""
+        if scope["type"] != "websocket":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        header = headers.get(b"x-request-id", b"").decode("latin-1") or None
+        request_id = request_id_from(header)
+        token = request_id_var.set(request_id)
+        try:
+            return await self.app(dict(scope, request_id=request_id), receive, send)
+        finally:
+            request_id_var.reset(token)
 
 
 class RequestSizeLimitMiddleware:

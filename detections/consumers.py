@@ -9,6 +9,7 @@ here. Server messages are ``{"type": T, "data": {...}}``; a client may send
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -28,6 +29,8 @@ EVENT_ROLES: dict[str, frozenset[str]] = {
 }
 USER_RECHECK_SECONDS = 30
 
+logger = logging.getLogger(__name__)
+
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """The live WebSocket: detections and camera status, filtered by role and camera."""
@@ -40,10 +43,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.user_checked_at = time.monotonic()
         await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
         await self.accept()
+        logger.info("Live WebSocket opened by user %s (%s)", self.user.pk, self.user.role)
 
     async def disconnect(self, code: int) -> None:
         """Leave the live group so no more events are sent to a closed socket."""
         await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
+        logger.info("Live WebSocket closed (code %s)", code)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Handle ``subscribe`` (choose cameras); anything else gets an error message."""

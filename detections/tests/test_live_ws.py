@@ -4,6 +4,8 @@ Runs on whatever channel layer the settings give: Redis in CI, in-memory otherwi
 """
 
 import asyncio
+import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.asgi import application
+from config.logs import ContextFilter
 from detections.live import abroadcast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -163,3 +166,26 @@ async def test_connection_closes_when_token_expires(viewer):
     output = await communicator.receive_output(timeout=5)
     assert output == {"type": "websocket.close", "code": 4401}
     await communicator.disconnect()
+
+
+async def test_a_connection_logs_under_one_request_id_from_open_to_close(viewer, caplog):
+    """Every record of a connection carries its id: the handshake's ``X-Request-ID`` when
+    well-formed, a new one otherwise (a forged line break is not written to the log)."""
+    caplog.handler.addFilter(ContextFilter())
+    caplog.set_level(logging.INFO)
+    token = str(AccessToken.for_user(viewer))
+    sent = [(b"x-request-id", b"desk-7.ws"), (b"x-request-id", b"id\nforged: line")]
+    for header in sent:
+        communicator = connect(token, [*ORIGIN, header])
+        assert (await communicator.connect())[0]
+        await communicator.disconnect()
+    refused = connect(None, [*ORIGIN, (b"x-request-id", b"refused-1")])
+    assert await refusal(refused) == 4401
+
+    records = [r for r in caplog.records if "WebSocket" in r.getMessage()]
+    ids = [(r.getMessage().split(" ")[2], r.request_id) for r in records]
+    assert ids[:2] == [("opened", "desk-7.ws"), ("closed", "desk-7.ws")]
+    (opened, forged_open), (closed, forged_close) = ids[2:4]
+    assert (opened, closed) == ("opened", "closed") and forged_open == forged_close
+    assert re.fullmatch(r"[0-9a-f]{32}", forged_open)
+    assert ids[4][1] == "refused-1"
