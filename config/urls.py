@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.admin_login import admin_login
+from accounts.admin_password import own_password_change
 from accounts.browser_views import browser_token
 from config.api import health
 from config.api.views import api_not_found
@@ -31,6 +32,12 @@ urlpatterns = [
     path("", home, name="home"),
     # Before the admin's own URLs: the same page, answering 429 when throttled.
     path("admin/login/", admin_login, name="admin-login"),
+    # Before the admin's own URLs too: a counted check, and every token ended after.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(own_password_change),
+        name="admin-password-change",
+    ),
     path("admin/", admin.site.urls),
     path("live/", live_page, name="live"),
     path("live/token", browser_token, name="live-token"),

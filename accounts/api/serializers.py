@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from accounts.models import AuditLog, User, UserSession
+from config.api.errors import RULE_CODE
 from config.api.serializers import ApiModelSerializer, ApiSerializer
 
 
@@ -21,6 +22,11 @@ class UserSerializer(ApiModelSerializer):
         model = User
         fields = ["id", "email", "full_name", "role"]
         read_only_fields = fields
+
+
+SELF_SERVICE_HINT = (
+    "Change your own password with POST /api/v1/auth/password, which asks for the current one."
+)
 
 
 def _validate_new_password(password: str, user: User | None) -> str:
@@ -74,6 +80,13 @@ class ManagedUserSerializer(ApiModelSerializer):
         password = attrs.get("password")
         if self.instance is None and not password:
             raise serializers.ValidationError({"password": ["This field is required."]})
+        request = self.context.get("request")
+        if password and self.instance is not None and self.instance.pk == request.user.pk:
+            # Without the current password as proof, a stolen access token could lock
+            # the account's owner out for good.
+            raise serializers.ValidationError(
+                {"password": [serializers.ErrorDetail(SELF_SERVICE_HINT, code=RULE_CODE)]}
+            )
         if password:
             candidate = self.instance or User(
                 email=attrs.get("email", ""), full_name=attrs.get("full_name", "")
