@@ -90,16 +90,19 @@ class _AppCollectors:
         yield up
 
 
-def exposition() -> tuple[bytes, str]:
+def exposition(*, from_database: bool = True) -> tuple[bytes, str]:
     """The text a scrape returns, and its content type (the classic text format, which
-    every Prometheus version reads)."""
+    every Prometheus version reads). ``from_database=False`` leaves out the series read
+    from the database (cameras online, outbox rows, ...), which a camera host's own
+    listener must not repeat: the main host's ``/metrics`` has them once."""
     registry = CollectorRegistry()
     if _MULTIPROCESS_DIR is not None:
         metrics_multiprocess.mark_dead_processes(_MULTIPROCESS_DIR)
         MultiProcessCollector(registry, path=str(_MULTIPROCESS_DIR))
     else:
         registry.register(_ProcessRegistry())
-    registry.register(_AppCollectors())
+    if from_database:
+        registry.register(_AppCollectors())
     return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
 
 

@@ -86,6 +86,11 @@ def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The Prometheus text format, once the request has passed the checks above."""
+    return metrics_response(request)
+
+
+def metrics_response(request: HttpRequest, *, from_database: bool = True) -> HttpResponse:
+    """The scrape or its refusal; ``config.metrics_server`` answers with it too."""
     refusal = _refusal(request)
     if refusal is not None:
         status, reason = refusal
@@ -99,7 +104,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    body, content_type = exposition()
+    body, content_type = exposition(from_database=from_database)
     return HttpResponse(body, content_type=content_type)
 
 

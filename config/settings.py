@@ -485,6 +485,9 @@ FACE_MAX_IMAGE_PIXELS = env_int("FACE_MAX_IMAGE_PIXELS", 40_000_000)
 # camera supervisors write to one folder that every scrape sums (README, "Production").
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+# HOST:PORT on which ``run_cameras`` answers GET /metrics itself (config.metrics_server), for
+# a camera host without a web service of its own; empty (the default): no listener.
+CAMERA_METRICS_BIND = env_str("CAMERA_METRICS_BIND")
 
 # --- Logging ----------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

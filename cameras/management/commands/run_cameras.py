@@ -2,7 +2,8 @@
 
 Run as many as needed, on any hosts: they share the cameras through database leases.
 SIGTERM or SIGINT stops it cleanly: workers stop and the leases are released at once, so
-another supervisor picks the cameras up without waiting for the leases to expire.
+another supervisor picks the cameras up without waiting for the leases to expire. On a
+host of its own, ``--metrics-bind`` (``CAMERA_METRICS_BIND``) serves its ``/metrics``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from cameras.supervisor import LEASE_SECONDS, POLL_SECONDS, Supervisor
+from config.metrics_server import serve_metrics
 
 
 class Command(BaseCommand):
@@ -27,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--max-cameras", type=int, default=None)
         parser.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS)
         parser.add_argument("--poll-seconds", type=float, default=POLL_SECONDS)
+        parser.add_argument(
+            "--metrics-bind",
+            default=settings.CAMERA_METRICS_BIND,
+            help="HOST:PORT to answer GET /metrics on (default CAMERA_METRICS_BIND; off)",
+        )
 
     def handle(
         self,
@@ -34,9 +42,14 @@ class Command(BaseCommand):
         max_cameras: int | None,
         lease_seconds: float,
         poll_seconds: float,
+        metrics_bind: str,
         **options: Any,
     ) -> None:
         """Stop cleanly on SIGTERM/SIGINT so the leases free at once, not on expiry."""
+        try:
+            listener = serve_metrics(metrics_bind) if metrics_bind else None
+        except (ValueError, OSError) as exc:
+            raise CommandError(f"--metrics-bind {metrics_bind!r}: {exc}") from exc
         supervisor = Supervisor(
             max_cameras=max_cameras, lease_seconds=lease_seconds, poll_seconds=poll_seconds
         )
@@ -48,4 +61,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         self.stdout.write(f"Supervisor {supervisor.owner} running")
-        supervisor.run_forever()
+        try:
+            supervisor.run_forever()
+        finally:
+            if listener is not None:
+                listener.shutdown()
