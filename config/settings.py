@@ -21,6 +21,7 @@ from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.logs import logging_config
 from config.periodic import beat_schedule
 from config.secret_key import resolve_secret_key
+from config.storage import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PRESENCE_VAR_DIR", str(BASE_DIR / "var")))
@@ -228,21 +229,14 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATIC_URL = "/static/"
 S3_BUCKET = env_str("S3_BUCKET")
 if S3_BUCKET:
-    DEFAULT_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
-            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
-            "region_name": env_str("S3_REGION") or None,
-            "default_acl": None,
-            "querystring_auth": True,
-            "file_overwrite": False,
-            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
-            "signature_version": "s3v4",
-        },
-    }
+    DEFAULT_STORAGE = s3_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env_str("S3_ENDPOINT_URL") or None,
+        access_key=env_str("S3_ACCESS_KEY_ID") or None,
+        secret_key=env_str("S3_SECRET_ACCESS_KEY") or None,
+        region=env_str("S3_REGION") or None,
+        addressing_style=env_str("S3_ADDRESSING_STYLE", "path"),
+    )
 else:
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
