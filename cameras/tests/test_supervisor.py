@@ -399,6 +399,12 @@ def analysed_in(seconds: float) -> list[tuple[int, bool]]:
     return FaceSwitchHandler.stamps[start:]
 
 
+def latest_are_key_frames(count: int) -> bool:
+    """Whether the last ``count`` analysed frames were all key frames (0 and 10 of 20)."""
+    latest = FaceSwitchHandler.stamps[-count:]
+    return len(latest) == count and all(stamp % 10 == 0 for stamp, _ in latest)
+
+
 def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
     require_rtsp, short_video, settings, admin_user
 ):
@@ -425,7 +431,8 @@ def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
             FaceSwitchHandler.faces = 0
             assert wait_for(lambda: fresh().decoder_state == "idle", 10)
             assert worker.idle and camera.status == CameraStatus.ONLINE
-            time.sleep(4.0)  # the full decoder hands over until the new one has a frame
+            # The full decoder hands over until the new one has a frame: wait for that.
+            assert wait_for(lambda: latest_are_key_frames(3), 15)
             quiet = analysed_in(4.0)
             assert 2 <= len(quiet) <= 6, quiet  # about one a second
             assert all(stamp % 10 == 0 for stamp, _ in quiet), quiet  # key frames only
@@ -434,7 +441,7 @@ def test_a_camera_with_no_face_decodes_key_frames_only_until_a_face_shows(
             FaceSwitchHandler.faces = 1
             assert wait_for(lambda: fresh().decoder_state == "online", 10)
             assert not worker.idle and worker.idle_switches == 2
-            time.sleep(3.0)
+            assert wait_for(lambda: not latest_are_key_frames(3), 15)
             awake = analysed_in(3.0)
             assert len(awake) >= 12 and {stamp % 10 for stamp, _ in awake} - {0}
             # Switching modes reopens the decoder, which is not a reconnect.
