@@ -20,6 +20,7 @@ from attendance.models import (
 from attendance.sightings import record_sighting
 from attendance.tests.conftest import (
     assign,
+    make_camera,
     make_detection,
     make_person,
     make_schedule,
@@ -275,3 +276,33 @@ def test_a_holiday_with_attendance_has_no_scheduled_time(person, entry_cam, exit
     see(person, exit_cam, T0 + timedelta(hours=8))
     day = AttendanceDay.objects.get(person=person)
     assert (day.scheduled_minutes, day.overtime_minutes) == (0, 480)
+
+
+def test_a_person_follows_their_own_schedule_else_their_departments():
+    """Precedence of schedules, in the rules' own locking query and in the days: the
+    person's schedule, else the department's, else none (no lateness without one)."""
+    from attendance.models import DepartmentSchedule
+    from attendance.sightings import record_sightings
+    from faces.models import Department
+
+    department = Department.objects.create(name="Warehouse")
+    nine = make_schedule("Nine", intervals=[(0, time(9), time(17))])
+    seven = make_schedule("Seven", intervals=[(0, time(7), time(15))])
+    DepartmentSchedule.objects.create(department=department, schedule=nine)
+    member = make_person("D1", department=department)
+    own = make_person("D2", department=department)
+    assign(own, seven)
+    nobody = make_person("D3")
+    entry = make_camera("Gate", "entry")
+    arrival = utc(2026, 1, 5, 8, 30)  # Monday 09:30 in Berlin
+
+    see(member, entry, arrival)
+    record_sightings([make_detection(p, entry, arrival) for p in (own, nobody)])
+
+    days = {
+        day.person_id: (day.schedule_id, day.late_minutes)
+        for day in AttendanceDay.objects.filter(work_date=date(2026, 1, 5))
+    }
+    assert days[member.pk] == (nine.pk, 30)
+    assert days[own.pk] == (seven.pk, 150)
+    assert days[nobody.pk] == (None, 0)
