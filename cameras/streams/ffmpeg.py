@@ -7,7 +7,9 @@ per camera opens in parallel, decodes outside the server's GIL, and a stuck one 
 
 How it works. ``ffmpeg -nostdin -loglevel info -i SOURCE ... -f rawvideo -pix_fmt bgr24
 pipe:1`` decodes the first video stream; RTSP goes over TCP with FFmpeg's own I/O
-``-timeout``, HTTP with ``-rw_timeout``. The frame size and rate are learnt from FFmpeg's
+``-timeout``, HTTP with ``-rw_timeout`` and without following redirects
+(``-max_redirects 0``: a camera on an allowed network could otherwise send FFmpeg to any
+address, past ``CAMERA_ALLOWED_NETWORKS``). The frame size and rate are learnt from FFmpeg's
 own description of its *output* stream on stderr (the ``Output #0`` header, printed once the
 first frame went through the filters, so the size is the scaled one), not from ffprobe: a
 second connection would double every open (and a camera's connection limit) for facts the
@@ -101,7 +103,8 @@ def ffmpeg_command(
     if scheme in ("rtsp", "rtsps"):
         source_options += ["-rtsp_transport", "tcp", "-timeout", microseconds]
     elif scheme in ("http", "https"):
-        source_options += ["-rw_timeout", microseconds]
+        # No redirects: the address policy checked this URL's host, not a Location's.
+        source_options += ["-rw_timeout", microseconds, "-max_redirects", "0"]
     if keyframes_only:
         source_options += ["-skip_frame", "nokey"]
     chain = []

@@ -292,3 +292,37 @@ def test_supervisor_refuses_a_stored_camera_and_marks_it_in_error(listener):
     assert camera.status == CameraStatus.ERROR
     assert "CAMERA_ALLOWED_NETWORKS" in camera.last_error
     assert connections_to(listener) == 0
+
+
+def test_an_http_camera_cannot_redirect_ffmpeg_past_the_address_policy(listener):
+    """FFmpeg follows HTTP redirects by default: a camera (or whoever answers for its
+    allowed address) could send the decoder to a refused one. The decoder's command
+    follows none, so the redirect's target sees no connection."""
+    import http.server
+    import subprocess
+    import threading
+
+    from cameras.streams.ffmpeg import ffmpeg_command
+    from config.loopback import free_port
+
+    target = f"http://127.0.0.1:{port_of(listener)}/video.mjpg"
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        command = ffmpeg_command(f"http://127.0.0.1:{server.server_port}/", io_timeout=3)
+        result = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode != 0 and result.stdout == b""
+    assert connections_to(listener) == 0
