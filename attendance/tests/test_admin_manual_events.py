@@ -85,9 +85,7 @@ def test_hr_adds_a_check_in_and_its_check_out(hr_manager):
 def test_a_refused_event_shows_the_reason_and_stores_nothing(hr_manager, kind, offset, message):
     person = make_person("HR2")
     audit_before = AuditLog.objects.count()
-    page = browser(hr_manager).post(
-        reverse(ADD), form_data(person, kind, timezone.now() + offset)
-    )
+    page = browser(hr_manager).post(reverse(ADD), form_data(person, kind, timezone.now() + offset))
     assert page.status_code == 200
     assert message in page.content.decode()
     assert message in str(page.context["form"].errors)
