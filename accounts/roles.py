@@ -93,6 +93,7 @@ class AdminCapability(models.TextChoices):
     TEST_ODOO_CONNECTION = "test_odoo_connection", "Test the Odoo connection"
     MANAGE_ODOO_OUTBOX = "manage_odoo_outbox", "Retry or skip parked Odoo outbox rows"
     VOID_ATTENDANCE = "void_attendance", "Void attendance events"
+    ADD_ATTENDANCE_EVENT = "add_attendance_event", "Add manual attendance events"
 
 
 # Each capability mirrors the API's rule for the same act, so that the back-office allows
@@ -100,7 +101,8 @@ class AdminCapability(models.TextChoices):
 # probing ``POST /cameras/{id}/test``, photos ``GET /people/{id}/faces``, labelling
 # ``POST /detections/{id}/assign``, signing users out ``/users/{id}/sessions``, the Odoo
 # test ``POST /integrations/odoo/test``, the outbox's ``POST .../outbox/{id}/retry`` and
-# ``/skip``, voiding ``POST /attendance/events/{id}/void`` (tested in
+# ``/skip``, voiding ``POST /attendance/events/{id}/void``, adding a manual event
+# ``POST /attendance/events`` (tested in
 # ``config/tests/test_admin_roles.py``).
 ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.RECORD_CONSENT: PEOPLE_MANAGERS,
@@ -112,6 +114,7 @@ ADMIN_CAPABILITIES: dict[str, frozenset[str]] = {
     AdminCapability.TEST_ODOO_CONNECTION: ADMIN_ONLY,
     AdminCapability.MANAGE_ODOO_OUTBOX: ADMIN_ONLY,
     AdminCapability.VOID_ATTENDANCE: PEOPLE_MANAGERS,
+    AdminCapability.ADD_ATTENDANCE_EVENT: PEOPLE_MANAGERS,
 }
 
 

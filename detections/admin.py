@@ -11,12 +11,13 @@ from django.utils.html import format_html
 
 from accounts.admin_audit import AuditedModelAdmin, admin_context
 from accounts.admin_images import PrivateImage, PrivateImageAdminMixin
+from accounts.admin_panels import AdminPanel, PanelsAdminMixin, add_panel, html_table
 from accounts.admin_roles import has_capability
 from accounts.roles import AdminCapability
 from config.errors import DomainError
 from detections.assignment import assign_detection, assign_group
 from detections.models import Detection, UnknownFace
-from faces.admin import PersonPanel, add_person_panel, describe_quality, html_table
+from faces.admin import describe_quality
 from faces.models import Person
 
 #: Detections shown on a person's page, newest first.
@@ -58,9 +59,12 @@ class DetectionForm(forms.ModelForm):
 
 
 @admin.register(Detection)
-class DetectionAdmin(PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelAdmin):
+class DetectionAdmin(
+    PanelsAdminMixin, PrivateImageAdminMixin, AssignmentAdminMixin, AuditedModelAdmin
+):
     """Detections with their face crops; a person chosen here labels the detection like
-    ``POST /detections/{id}/assign``."""
+    ``POST /detections/{id}/assign``. Higher apps add read-only panels to the page (what
+    the sighting did for attendance, ``accounts.admin_panels.add_panel``)."""
 
     form = DetectionForm
     private_images = (PrivateImage("face", read=lambda detection: detection.face_crop),)
@@ -223,4 +227,4 @@ def recent_detections(person: Person) -> str:
     )
 
 
-add_person_panel(PersonPanel("Recent detections", Detection, recent_detections))
+add_panel(Person, AdminPanel("Recent detections", Detection, recent_detections))

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from accounts import audit
 from accounts.admin_audit import AuditedModelAdmin, ReadOnlyModelAdmin, admin_context
 from accounts.admin_images import PrivateImage, PrivateImageAdminMixin
+from accounts.admin_panels import PanelsAdminMixin
 from accounts.admin_roles import has_capability
 from accounts.roles import AdminCapability
 from faces import services
@@ -61,51 +59,6 @@ def describe_quality(quality: dict | None) -> str:
     if "det_score" in quality:
         parts.append(f"detector {quality['det_score']:.2f}")
     return ", ".join(parts) or "-"
-
-
-@dataclass(frozen=True)
-class PersonPanel:
-    """A read-only section of the person page contributed by a higher app (recent
-    detections, attendance days), which faces may not import: the higher app's admin
-    module adds it with ``add_person_panel``. ``model`` is the one whose view permission
-    the panel needs; ``render`` returns safe HTML."""
-
-    title: str
-    model: type[Model]
-    render: Callable[[Person], str]
-
-
-PERSON_PANELS: list[PersonPanel] = []
-
-
-def add_person_panel(panel: PersonPanel) -> None:
-    """Show ``panel`` on every person's page (once, whatever the import order)."""
-    if all(existing.title != panel.title for existing in PERSON_PANELS):
-        PERSON_PANELS.append(panel)
-
-
-def visible_panels(request: HttpRequest, person: Person) -> list[tuple[str, str]]:
-    """(title, HTML) of each panel whose model the user may view."""
-    return [
-        (panel.title, panel.render(person))
-        for panel in PERSON_PANELS
-        if request.user.has_perm(
-            f"{panel.model._meta.app_label}.view_{panel.model._meta.model_name}"
-        )
-    ]
-
-
-def html_table(headers: tuple[str, ...], rows: list[tuple], empty: str) -> str:
-    """A small admin-styled table for a panel; every cell is escaped unless safe."""
-    if not rows:
-        return format_html("<p>{}</p>", empty)
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 class FaceSampleInline(admin.TabularInline):
@@ -218,8 +171,9 @@ class IdentifyForm(forms.Form):
 
 
 @admin.register(Person)
-class PersonAdmin(AuditedModelAdmin):
-    """People, their consent and photos, with identify/verify and erasure for HR."""
+class PersonAdmin(PanelsAdminMixin, AuditedModelAdmin):
+    """People, their consent and photos, with identify/verify and erasure for HR; higher
+    apps add read-only panels to the page (``accounts.admin_panels.add_panel``)."""
 
     form = PersonForm
     change_form_template = "admin/faces/person/change_form.html"
@@ -294,20 +248,6 @@ class PersonAdmin(AuditedModelAdmin):
             }
             for r in results
         ]
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        """The person's page, with the panels of higher apps (``add_person_panel``)."""
-        person = self.get_object(request, object_id)
-        panels = visible_panels(request, person) if person is not None else []
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "person_panels": panels}
-        )
 
     def save_model(self, request: HttpRequest, obj: Person, form: PersonForm, change: bool) -> None:
         """Saves the person with the consent as ticked: given now by the signed-in user,

@@ -390,3 +390,5 @@ def test_admin_capabilities_mirror_the_api_rules():
         == UnknownFaceViewSet.roles.actions["assign"]
     )
     assert ADMIN_CAPABILITIES[AdminCapability.VOID_ATTENDANCE] == EVENT_RULES.actions["void"]
+    # ``POST /attendance/events`` is the viewset's create, under its write rule.
+    assert ADMIN_CAPABILITIES[AdminCapability.ADD_ATTENDANCE_EVENT] == EVENT_RULES.write
