@@ -425,10 +425,25 @@ class OutboxPusher:
             .first()
         )
 
+    def _closed_at(self, employee: int, check_out: datetime) -> dict[str, Any] | None:
+        found = self.client.search_read(
+            ATTENDANCE,
+            [("employee_id", "=", employee), ("check_out", "=", check_out)],
+            ["id"],
+            limit=1,
+        )
+        return found[0] if found else None
+
     def _check_out(self, row: OdooOutbox, employee: int) -> Pushed:
-        """Write ``check_out`` on our check-in's attendance (or the employee's open one)."""
+        """Write ``check_out`` on our check-in's attendance (or the employee's open one).
+
+        Without a pushed check-in, an attendance already closed at our time is ours
+        (a write whose result was not saved): its open attendance is gone by then."""
         target = self._check_in_attendance(row)
         if target is None:
+            closed = self._closed_at(employee, row.at)
+            if closed is not None:
+                return Pushed("already_checked_out", closed["id"])
             still_open = self._open_attendance(employee)
             opened = from_odoo_datetime(still_open["check_in"]) if still_open else None
             if still_open is None or opened is None or opened > row.at:

@@ -4,6 +4,7 @@ employees, photos through the quality gates, conflicts reported, each transport.
 import base64
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -121,3 +122,67 @@ def test_disabled_connection_does_nothing(emulator, connection):
     connection.save()
     assert pull_employees() is None
     assert not OdooSyncJob.objects.exists()
+
+
+def test_a_late_commit_just_before_the_high_water_mark_is_read_again(emulator, connection):
+    ann = emulator.add_employee("Ann Lee", barcode="A1")
+    emulator.add_employee("Bob Roy", barcode="B1")
+    first = pull_employees()
+    assert first.counts["created"] == 2
+    # Odoo stamps write_date with its transaction's start: a change committed after the
+    # first run can carry a stamp older than that run's high-water mark.
+    emulator.clock_offset = -dt.timedelta(minutes=2)
+    emulator.write_raw("hr.employee", ann, {"name": "Ann Late"})
+    (written,) = emulator.records("hr.employee", [("id", "=", ann)])
+    assert written["write_date"] < first.high_water.strftime("%Y-%m-%d %H:%M:%S")
+    second = pull_employees()
+    assert second.counts["updated"] == 1 and second.counts["unchanged"] == 1
+    assert Person.objects.get(employee_code="A1").full_name == "Ann Late"
+    assert second.high_water == first.high_water  # an older stamp never moves it back
+
+
+def test_more_employees_than_a_page_are_each_synced_once(emulator, connection, monkeypatch):
+    from integrations.odoo import employees
+
+    monkeypatch.setattr(employees, "PAGE", 2)
+    ids = [emulator.add_employee(f"Person {n}") for n in range(5)]
+    job = pull_employees()
+    assert job.counts["created"] == 5 and job.counts["seen"] == 5
+    assert "updated" not in job.counts and "unchanged" not in job.counts
+    assert sorted(OdooEmployeeLink.objects.values_list("odoo_id", flat=True)) == sorted(ids)
+    assert sorted(Person.objects.values_list("full_name", flat=True)) == [
+        f"Person {n}" for n in range(5)
+    ]
+    pages = [c for c in emulator.calls if c[1:] == ("hr.employee", "search_read")]
+    assert len(pages) == 3  # 2 + 2 + 1
+
+
+def test_a_department_cleared_in_odoo_clears_the_persons(emulator, connection):
+    ann = emulator.add_employee("Ann Lee", barcode="A1", department="R&D")
+    pull_employees()
+    assert Person.objects.get(employee_code="A1").department.name == "R&D"
+    emulator.clock_offset = dt.timedelta(minutes=1)
+    emulator.write_raw("hr.employee", ann, {"department_id": False})
+    job = pull_employees()
+    assert job.counts["updated"] == 1
+    assert Person.objects.get(employee_code="A1").department is None
+
+
+def test_a_photo_with_no_face_is_reported_and_the_sync_goes_on(emulator, connection):
+    grey = np.full((600, 600, 3), 128, dtype=np.uint8)
+    ann = emulator.add_employee("Ann Lee", barcode="A1", image_1920=photo(grey))
+    bob = emulator.add_employee("Bob Roy", barcode="B1")
+    pull_employees()
+    Person.objects.filter(employee_code="A1").update(consent_at=timezone.now())
+    emulator.clock_offset = dt.timedelta(minutes=1)
+    emulator.write_raw("hr.employee", ann, {"job_title": "Chemist"})
+    emulator.write_raw("hr.employee", bob, {"name": "Bob Roy-Lee"})  # after Ann's
+    job = pull_employees()
+    assert job.state == SyncJobState.SUCCEEDED, job.last_error
+    assert [(e["code"], e["odoo_id"]) for e in job.errors] == [("photo_rejected", ann)]
+    assert "No face" in job.errors[0]["message"]
+    assert "photos_enrolled" not in job.counts and job.counts["updated"] == 2
+    ann_person = Person.objects.get(employee_code="A1")
+    assert ann_person.job_title == "Chemist"
+    assert not FaceSample.objects.filter(person=ann_person).exists()
+    assert Person.objects.get(employee_code="B1").full_name == "Bob Roy-Lee"
