@@ -101,10 +101,16 @@ def create_event(
     event = AttendanceEvent.objects.create(person=person, kind=kind, at=at, source=source, **fields)
     audit.record_create(event, context)
     signals.event_created.send(AttendanceEvent, event=event)
-    # Counted once it is committed: an event whose transaction rolls back never happened.
-    counted = metrics.EVENTS.labels(str(source), str(kind))
-    transaction.on_commit(counted.inc)
+    count_created([event])
     return event
+
+
+def count_created(events: Iterable[AttendanceEvent]) -> None:
+    """Count new events in ``presence_attendance_events_total`` once their transaction
+    commits: an event whose transaction rolls back never happened. Every path that
+    inserts events calls it, the batched camera sightings included."""
+    for event in events:
+        transaction.on_commit(metrics.EVENTS.labels(str(event.source), str(event.kind)).inc)
 
 
 def mark_voided(

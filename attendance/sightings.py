@@ -40,6 +40,7 @@ from attendance.day_records import DayKey, recompute_days, recompute_days_at
 from attendance.events import (
     MOVED_REASON,
     close_if_stale,
+    count_created,
     create_event,
     mark_voided,
     refresh_state,
@@ -546,6 +547,7 @@ def _write(writes: _Writes) -> None:
         AttendanceEvent.objects.bulk_create(writes.events)
         audit.record_creates(writes.events, audit.AuditContext())
         signals.events_created.send(AttendanceEvent, events=writes.events)
+        count_created(writes.events)
     if writes.decisions:
         _write_states_and_decisions(writes.states, writes.decisions)
     recompute_days(writes.days)

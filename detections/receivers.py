@@ -67,6 +67,7 @@ def on_camera_status(sender: type[Camera], camera: Camera, **_kwargs: object) ->
             "status": camera.status,
             "last_frame_at": camera.last_frame_at.isoformat() if camera.last_frame_at else None,
             "fps": camera.fps,
+            "analysed_fps": camera.analysed_fps,
             "last_error": camera.redact(camera.last_error),
         },
         camera_id=camera.pk,

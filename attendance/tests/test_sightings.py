@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 
 import pytest
 from django.db import connection
+from prometheus_client import REGISTRY
 
 from accounts.models import AuditLog
 from attendance.events import auto_close_open_attendances
@@ -148,6 +149,22 @@ def test_camera_events_are_audit_logged(person, entry_cam):
     assert AuditLog.objects.filter(
         object_type="attendance.attendanceevent", object_id=str(decision.event_id)
     ).exists()
+
+
+def test_camera_events_are_counted_in_the_metrics(
+    person, entry_cam, exit_cam, django_capture_on_commit_callbacks
+):
+    def counted(kind: str) -> float:
+        labels = {"source": "camera", "kind": kind}
+        return REGISTRY.get_sample_value("presence_attendance_events_total", labels) or 0.0
+
+    before = {kind: counted(kind) for kind in ("check_in", "check_out")}
+    with django_capture_on_commit_callbacks(execute=True):
+        see(person, entry_cam, T0)
+        see(person, entry_cam, T0 + timedelta(minutes=5))  # already in: no event
+        see(person, exit_cam, T0 + timedelta(hours=8))
+    assert counted("check_in") == before["check_in"] + 1
+    assert counted("check_out") == before["check_out"] + 1
 
 
 def test_days_follow_each_event(person, entry_cam, exit_cam):

@@ -245,18 +245,21 @@ def setup_desk() -> tuple[Camera, Person]:
 
 
 def camera_sends_frames(camera: Camera) -> None:
-    """What the camera supervisor does for a running camera: its status and the newest
-    frame in the cache."""
+    """What the camera supervisor does for a running camera: its status, the rates it
+    reads frames at and analyses them at (two different numbers), and the newest frame
+    in the cache."""
     Camera.objects.filter(pk=camera.pk).update(
-        status=CameraStatus.ONLINE, last_frame_at=timezone.now(), fps=4.5
+        status=CameraStatus.ONLINE, last_frame_at=timezone.now(), fps=12.0, analysed_fps=2.5
     )
     store_snapshot(camera.pk, encode_snapshot(astronaut()))
 
 
 def camera_goes_offline(camera: Camera) -> None:
-    camera.status = CameraStatus.OFFLINE
-    camera.save(update_fields=["status"])
-    camera_status_changed.send(Camera, camera=camera)
+    """What the supervisor does when it lets a camera go: no rates, and a status message."""
+    Camera.objects.filter(pk=camera.pk).update(
+        status=CameraStatus.OFFLINE, fps=None, analysed_fps=None
+    )
+    camera_status_changed.send(Camera, camera=Camera.objects.get(pk=camera.pk))
 
 
 def test_detections_appear_live_and_an_unknown_face_is_labelled(server, page):
@@ -267,7 +270,8 @@ def test_detections_appear_live_and_an_unknown_face_is_labelled(server, page):
     tile = page.locator(f'#cameras [data-camera-id="{camera.pk}"]')
     expect(tile).to_contain_text("Front door")
     expect(tile).to_contain_text("online")
-    expect(tile).to_contain_text("4.5 fps")
+    meta = tile.locator(".meta")
+    expect(meta).to_contain_text("2.5 fps analysed · 12.0 fps read")
     expect(tile.locator("img")).to_have_attribute("src", BLOB_URL, timeout=WAIT_MS)
     expect(tile.locator("img")).to_be_visible()
     expect(page.locator("#count-absent")).not_to_have_text(NO_DATA_YET, timeout=WAIT_MS)
@@ -309,6 +313,8 @@ def test_detections_appear_live_and_an_unknown_face_is_labelled(server, page):
 
     in_thread(camera_goes_offline, camera)
     expect(tile.locator(".status")).to_have_text("offline", timeout=WAIT_MS)
+    no_rate = "\u2013"  # the page's dash for a rate not known
+    expect(meta).to_contain_text(f"{no_rate} fps analysed · {no_rate} fps read")
     expect(tile.locator("img")).to_be_hidden()
     shot(page, "5-camera-offline")
 

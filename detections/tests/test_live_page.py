@@ -12,6 +12,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import sessions
 from accounts.models import UserSession
 from accounts.roles import Role
+from cameras.models import Camera
+from cameras.signals import camera_status_changed
 from conftest import PERSONA_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +167,22 @@ def test_signing_out_of_the_admin_without_the_page_ends_nothing_else(admin_user)
     assert client.login(email=admin_user.email, password=PERSONA_PASSWORD)
     assert client.post("/admin/logout/").status_code == 200
     assert UserSession.objects.get(key=other[sessions.SESSION_CLAIM]).revoked_at is None
+
+
+def test_the_camera_tiles_are_fed_both_rates(api, monkeypatch):
+    """A tile shows the analysed rate as analysed and the read rate as read: the list it
+    is drawn from and the ``camera.status`` message that redraws it carry both."""
+    camera = Camera.objects.create(
+        name="Gate", source_url="rtsp://cam.local/gate", fps=12.0, analysed_fps=2.5
+    )
+    (listed,) = api[Role.VIEWER].get("/api/v1/cameras").json()["results"]
+    assert (listed["fps"], listed["analysed_fps"]) == (12.0, 2.5)
+
+    sent = []
+    monkeypatch.setattr(
+        "detections.receivers.live.broadcast", lambda kind, data, **_: sent.append((kind, data))
+    )
+    camera_status_changed.send(Camera, camera=camera)
+    assert [(kind, data["fps"], data["analysed_fps"]) for kind, data in sent] == [
+        ("camera.status", 12.0, 2.5)
+    ]

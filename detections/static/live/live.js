@@ -148,14 +148,19 @@
     return tile;
   }
 
+  function rate(fps) {
+    return fps == null ? "–" : Number(fps).toFixed(1);
+  }
+
   function updateTile(camera) {
     const tile = cameraTile(camera);
     tile.querySelector("h3").textContent = camera.name;
-    const fps = camera.fps == null ? "–" : Number(camera.fps).toFixed(1);
     const meta = tile.querySelector(".meta");
+    // fps is the rate frames are read from the stream; analysed_fps what recognition ran on.
     meta.replaceChildren(
       el("span", { className: `status status-${camera.status}`, textContent: camera.status }),
-      ` · ${fps} fps analysed · last frame ${timeOf(camera.last_frame_at)}`,
+      ` · ${rate(camera.analysed_fps)} fps analysed · ${rate(camera.fps)} fps read`,
+      ` · last frame ${timeOf(camera.last_frame_at)}`,
     );
     tile.title = camera.last_error || "";
     if (camera.status !== "online") {
