@@ -328,7 +328,9 @@ class Json2Transport(_HttpJsonTransport):
         raise error(message, details={"status": response.status_code, "name": name})
 
     def version(self) -> dict[str, Any]:
-        """``GET /web/version`` (JSON-2 has no common service)."""
+        """``GET /web/version`` (JSON-2 has no common service), under the names
+        ``common.version()`` gives them: that route answers ``version`` and
+        ``version_info``."""
         where = "json2 /web/version"
         try:
             response = self._session.get(
@@ -338,7 +340,14 @@ class Json2Transport(_HttpJsonTransport):
             )
         except requests.RequestException as exc:
             raise _network_error(exc, where) from None
-        return self._handle(response, where)
+        answer = self._handle(response, where)
+        if not isinstance(answer, dict):
+            return {}
+        return {
+            "server_version": answer.get("version"),
+            "server_version_info": answer.get("version_info"),
+            **answer,
+        }
 
     def authenticate(self) -> int | None:
         """``res.users.context_get`` with the key: its ``uid``, or None on a 401."""

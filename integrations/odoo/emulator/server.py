@@ -229,6 +229,12 @@ class OdooEmulator:
             "protocol_version": 1,
         }
 
+    def web_version(self) -> dict[str, Any]:
+        """``GET /web/version`` (odoo/addons/base/controllers/rpc.py): Odoo's own names,
+        not ``common.version()``'s."""
+        common = self.version()
+        return {"version_info": common["server_version_info"], "version": self.version_string}
+
     def _check_database(self, database: str) -> None:
         if database not in self.databases:
             raise Fault(
@@ -393,7 +399,7 @@ class _Handler(BaseHTTPRequestHandler):
         """``/web/version`` (JSON-2 has no common service)."""
         if self.path.rstrip("/") == "/web/version":
             if self._before(False) != "handled":
-                self._json(200, self.emulator.version())
+                self._json(200, self.emulator.web_version())
             return
         self._json(404, {"name": "werkzeug.exceptions.NotFound", "message": "Not Found"})
 
