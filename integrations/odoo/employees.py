@@ -6,6 +6,15 @@ start, so a record committed late can carry an older stamp than one already seen
 ``active_test: False`` so archived employees come too, ``PAGE`` records at a time, oldest
 first. Re-seeing a record is harmless: applying one is idempotent.
 
+From Odoo 19 an employee's department and job live on its current ``hr.version``:
+changing them writes that version, not necessarily ``hr.employee``'s ``write_date``. So
+on 19+ (the major version is asked once per run) a second pass searches ``hr.version``
+over the same overlapped window, re-reads the employees of the versions it finds (those
+the first pass has not just applied) and applies them even though their own
+``write_date`` did not move, when their department or job differs from the Person's;
+the versions' ``write_date`` advance the watermark too. Below 19 there is no such pass
+and no extra model call.
+
 Per employee: ``employee_code`` is the badge (``barcode``) or ``odoo-<id>``; name, email,
 department (by name) and job title follow Odoo; an archived employee deactivates the
 Person. A changed ``image_1920`` is offered to enrolment through the faces quality gates
@@ -19,6 +28,8 @@ import base64
 import binascii
 import hashlib
 import logging
+import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +50,20 @@ logger = logging.getLogger(__name__)
 PAGE = 200
 OVERLAP = timedelta(minutes=5)
 FIELDS = ["name", "barcode", "work_email", "department_id", "job_title", "active", "write_date"]
+VERSIONED_FROM = 19  # Odoo's major version that moved department and job to hr.version
+
+
+def odoo_major(version: dict[str, Any]) -> int | None:
+    """The major version in ``common.version()``'s answer (``server_version_info[0]``,
+    else ``server_version``; ``saas~18.3`` is 18), or None when it names none."""
+    info = version.get("server_version_info")
+    candidates = [info[0]] if isinstance(info, list | tuple) and info else []
+    candidates.append(version.get("server_version"))
+    for candidate in candidates:
+        found = re.search(r"\d+", str(candidate or ""))
+        if found:
+            return int(found.group())
+    return None
 
 
 def employee_code(record: dict[str, Any]) -> str:
@@ -58,6 +83,15 @@ def _text(value: Any) -> str:
     return "" if value is False or value is None else str(value)
 
 
+def _version_differs(person: Person, record: dict[str, Any]) -> bool:
+    """Whether the department or job (hr.version's fields) differ from the Person's."""
+    department = person.department.name if person.department_id else ""
+    return (
+        _name_of(record.get("department_id"))[:120] != department
+        or _text(record.get("job_title"))[:120] != person.job_title
+    )
+
+
 class EmployeeSync:
     """One pull: pages through Odoo and applies each record (see the module text)."""
 
@@ -65,42 +99,91 @@ class EmployeeSync:
         self.client = client
         self.report = report
         self.context = audit.AuditContext()
+        self.newest: datetime | None = None
 
     def run(self, since: datetime | None) -> datetime | None:
-        """Apply every employee written after ``since - OVERLAP``; the newest write_date
-        seen (``since`` when nothing came), for the next run."""
+        """Apply every employee written after ``since - OVERLAP`` (on 19+, also those whose
+        hr.version was); the newest write_date seen (``since`` when nothing came)."""
         domain: list[Any] = [("write_date", ">", since - OVERLAP)] if since else []
-        newest = since
+        self.newest = since
+        applied: set[int] = set()
+        for records in self._pages("hr.employee", domain, FIELDS):
+            for record in records:
+                self._saw(record)
+                self.apply(record)
+                applied.add(int(record["id"]))
+            self.report.count("seen", len(records))
+            self._save_high_water()
+        if self._versioned():
+            for versions in self._pages("hr.version", domain, ["employee_id", "write_date"]):
+                self._apply_versions(versions, applied)
+        return self.newest
+
+    def _versioned(self) -> bool:
+        """Whether this Odoo keeps department and job on hr.version (JSON-2 is 19+)."""
+        major = odoo_major(self.client.version())
+        if major is None:
+            return self.client.protocol == "json2"
+        return major >= VERSIONED_FROM
+
+    def _pages(
+        self, model: str, domain: list[Any], fields: list[str]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """``model``'s records in the window, oldest write first, a page at a time."""
         offset = 0
         while True:
             records = self.client.search_read(
-                "hr.employee",
+                model,
                 domain,
-                FIELDS,
+                fields,
                 offset=offset,
                 limit=PAGE,
                 order="write_date asc, id asc",
                 context={"active_test": False},
             )
-            for record in records:
-                written = from_odoo_datetime(record.get("write_date"))
-                if written and (newest is None or written > newest):
-                    newest = written
-                self.apply(record)
-            self.report.count("seen", len(records))
-            self.report.job.high_water = newest
-            self.report.save()
+            yield records
             if len(records) < PAGE:
-                return newest
+                return
             offset += PAGE
 
-    def apply(self, record: dict[str, Any]) -> None:
-        """Create or update the linked Person; a conflict is reported, not raised."""
+    def _saw(self, record: dict[str, Any]) -> None:
+        written = from_odoo_datetime(record.get("write_date"))
+        if written and (self.newest is None or written > self.newest):
+            self.newest = written
+
+    def _save_high_water(self) -> None:
+        self.report.job.high_water = self.newest
+        self.report.save()
+
+    def _apply_versions(self, versions: list[dict[str, Any]], applied: set[int]) -> None:
+        """Re-read and apply the employees of one page of written hr.version records."""
+        ids: list[int] = []
+        for version in versions:
+            self._saw(version)
+            employee = version.get("employee_id")
+            employee_id = employee[0] if isinstance(employee, list | tuple) else employee
+            if employee_id and int(employee_id) not in applied:
+                applied.add(int(employee_id))
+                ids.append(int(employee_id))
+        self.report.count("versions_seen", len(versions))
+        if ids:
+            records = self.client.search_read(
+                "hr.employee", [("id", "in", ids)], FIELDS, context={"active_test": False}
+            )
+            for record in records:
+                self.apply(record, versioned=True)
+        self._save_high_water()
+
+    def apply(self, record: dict[str, Any], *, versioned: bool = False) -> None:
+        """Create or update the linked Person; a conflict is reported, not raised.
+        ``versioned``: its hr.version was written, so an unchanged ``write_date`` does not
+        mean an unchanged department or job."""
         odoo_id = int(record["id"])
         code = employee_code(record)
         written = from_odoo_datetime(record.get("write_date"))
         link = OdooEmployeeLink.objects.select_related("person").filter(odoo_id=odoo_id).first()
-        if link is not None and link.last_write_date and written == link.last_write_date:
+        same_write = bool(link and link.last_write_date and written == link.last_write_date)
+        if same_write and not (versioned and _version_differs(link.person, record)):
             self.report.count("unchanged")
             return
         holder = Person.objects.filter(employee_code=code).select_related("odoo_link").first()
@@ -131,7 +214,8 @@ class EmployeeSync:
         self.report.count("created" if created else "updated")
         if not person.active:
             self.report.count("inactive")
-        self._offer_photo(link, record)
+        if not same_write:  # the photo is on hr.employee: unchanged with its write_date
+            self._offer_photo(link, record)
 
     def _conflict(self, record: dict[str, Any], code: str, holder: Person) -> None:
         other = getattr(holder, "odoo_link", None)

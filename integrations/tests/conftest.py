@@ -8,8 +8,10 @@ PROTOCOLS = ["xmlrpc", "jsonrpc", "json2"]
 
 
 @pytest.fixture
-def emulator():
-    server = OdooEmulator(stall_seconds=3.0).start()
+def emulator(request):
+    """Odoo 17.0 unless parametrized indirectly with a version ("19.0")."""
+    version = getattr(request, "param", "17.0")
+    server = OdooEmulator(stall_seconds=3.0, version=version).start()
     yield server
     server.stop()
 

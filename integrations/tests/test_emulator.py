@@ -279,3 +279,43 @@ def test_injected_http_errors_and_refusal(emulator):
         requests.get(f"{emulator.url}/web/version", timeout=2)
     emulator.up()
     assert requests.get(f"{emulator.url}/web/version", timeout=2).status_code == 200
+
+
+def test_hr_version_does_not_exist_before_19(emulator):
+    fault = fault_of(lambda: xml_object(emulator, "hr.version", "search_read", [[]]))
+    assert (fault.faultCode, fault.faultString) == (2, "Object hr.version doesn't exist")
+    emulator.add_employee(NAME)
+    fault = fault_of(lambda: xml_object(emulator, "hr.employee", "read", [[1], ["version_id"]]))
+    assert "Invalid field 'version_id'" in fault.faultString
+
+
+@pytest.mark.parametrize("emulator", ["19.0"], indirect=True)
+def test_from_19_department_and_job_are_written_on_the_current_hr_version(emulator):
+    employee = emulator.add_employee(NAME, department="R&D", job_title="Chemist")
+    (before,) = emulator.records("hr.employee")
+    (version,) = emulator.records("hr.version")
+    assert before["version_id"][0] == version["id"]
+    assert version["employee_id"][0] == employee and version["department_id"][1] == "R&D"
+    emulator.clock_offset = emulator.clock_offset.__class__(hours=1)
+    ops = emulator.department("Ops")
+    assert xml_object(emulator, "hr.employee", "write", [[employee], {"department_id": ops}])
+    emulator.write_raw("hr.employee", employee, {"job_title": "Lead"})
+    (after,) = xml_object(
+        emulator, "hr.employee", "read", [[employee], ["department_id", "job_title", "write_date"]]
+    )
+    assert after["department_id"] == [ops, "Ops"] and after["job_title"] == "Lead"
+    assert after["write_date"] == before["write_date"]  # only the version was written
+    (moved,) = emulator.records("hr.version")
+    assert moved["write_date"] > version["write_date"]
+    assert moved["department_id"] == [ops, "Ops"] and moved["job_title"] == "Lead"
+    found = xml_object(
+        emulator,
+        "hr.version",
+        "search_read",
+        [[("write_date", ">", version["write_date"])]],
+        {"fields": ["employee_id"]},
+    )
+    assert [row["employee_id"][0] for row in found] == [employee]
+    emulator.write_raw("hr.employee", employee, {"name": "Ann Other"})
+    (renamed,) = emulator.records("hr.employee")
+    assert renamed["write_date"] > before["write_date"]  # its own fields still move it

@@ -3,6 +3,10 @@
 Kept apart from the HTTP side (``server.py``) so the rules of ``odoo-api.md`` read as
 one piece: naive datetimes only, ``_check_validity`` with its exact messages, domains,
 ``active_test``, ``write_date``, many2one values as ``[id, name]`` and empty as False.
+
+From Odoo 19 (``versioned``) an employee's department and job live on its current
+``hr.version`` (``version_id``): the employee shows them as related fields, and changing
+them writes the version (its ``write_date`` moves) and not the employee's row.
 """
 
 from __future__ import annotations
@@ -61,12 +65,16 @@ class Table:
         self.next_id = 1
 
 
+VERSIONED_FIELDS = ("department_id", "job_title")  # on hr.version from Odoo 19
+
+
 class Store:
     """Every table of the emulated database, under one lock (one call = one transaction)."""
 
-    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime], *, versioned: bool = False) -> None:
         self.lock = threading.RLock()
         self.clock = clock
+        self.versioned = versioned
         self.tables = {
             "hr.department": Table("hr.department", {"name": "char"}, "name", False),
             "res.company": Table("res.company", {"name": "char"}, "name", False),
@@ -100,6 +108,19 @@ class Store:
                 False,
             ),
         }
+        if versioned:
+            self.tables["hr.employee"].fields["version_id"] = "m2o:hr.version"
+            self.tables["hr.version"] = Table(
+                "hr.version",
+                {
+                    "employee_id": "m2o:hr.employee",
+                    "department_id": "m2o:hr.department",
+                    "job_title": "char",
+                    "date_version": "datetime",
+                },
+                "date_version desc, id desc",
+                False,
+            )
         self.insert("res.company", {"name": "My Company"})
 
     # ----- storage -------------------------------------------------------------------
@@ -124,6 +145,10 @@ class Store:
         row.update(self._clean(table, vals))
         row.update(id=record_id, create_date=now, write_date=now)
         table.rows[record_id] = row
+        if self.versioned and model == "hr.employee":
+            version = {name: row[name] for name in VERSIONED_FIELDS}
+            version.update(employee_id=record_id, date_version=now)
+            row["version_id"] = self.insert("hr.version", version)
         return record_id
 
     def _clean(self, table: Table, vals: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +245,8 @@ class Store:
             return ""
         if model == "hr.attendance":
             return f"{self.display_name('hr.employee', row['employee_id'])} attendance"
+        if model == "hr.version":
+            return row["date_version"].strftime("%m/%d/%Y")
         return str(row.get("name") or "")
 
     # ----- writing -------------------------------------------------------------------
@@ -244,6 +271,9 @@ class Store:
         table = self.table(model)
         clean = self._clean(table, vals)
         now = self.clock()
+        on_version = {}
+        if self.versioned and model == "hr.employee":
+            on_version = {name: clean.pop(name) for name in VERSIONED_FIELDS if name in clean}
         for record_id in ids:
             row = table.rows.get(record_id)
             if row is None:
@@ -252,10 +282,22 @@ class Store:
                     "Record does not exist or has been deleted.\n"
                     f"(Record: {model}({record_id},), User: 2)",
                 )
-            row.update(clean)
-            row["write_date"] = now
+            if clean or not on_version:
+                row.update(clean)
+                row["write_date"] = now
+            if on_version:
+                self.write("hr.version", [row["version_id"]], on_version)
+            if model == "hr.version":
+                self._show_on_employee(row)
         self.check(model, ids)
         return True
+
+    def _show_on_employee(self, version: dict[str, Any]) -> None:
+        """The employee's related fields follow its current version; its row's
+        ``write_date`` stays (only the version was written)."""
+        employee = self.tables["hr.employee"].rows.get(version["employee_id"])
+        if employee is not None and employee["version_id"] == version["id"]:
+            employee.update({name: version[name] for name in VERSIONED_FIELDS})
 
     def unlink(self, model: str, ids: list[int]) -> bool:
         """Delete ``ids``; MissingError when one is already gone, as ``write`` says."""
@@ -269,6 +311,10 @@ class Store:
                 )
         for record_id in ids:
             del table.rows[record_id]
+        if self.versioned and model == "hr.employee":  # employee_id is ondelete="cascade"
+            versions = self.tables["hr.version"].rows
+            for version_id in [v for v, row in versions.items() if row["employee_id"] in ids]:
+                del versions[version_id]
         return True
 
     def check(self, model: str, ids: list[int]) -> None:

@@ -113,7 +113,7 @@ class OdooEmulator:
         self.stall_seconds = stall_seconds
         self.port = port or free_port()
         self.clock_offset = dt.timedelta(0)
-        self.store = Store(self._now)
+        self.store = Store(self._now, versioned=self.major_version >= 19)
         self.calls: list[tuple[str, str, str]] = []
         self._faults: collections.deque[str] = collections.deque()
         self._failures: dict[str, collections.deque[float]] = collections.defaultdict(
@@ -160,19 +160,27 @@ class OdooEmulator:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    @property
+    def major_version(self) -> int:
+        """17 for "17.0": from 19 on, departments and jobs live on ``hr.version``."""
+        return int(self.version_string.split(".")[0])
+
     # ----- data and faults -----------------------------------------------------------
     def _now(self) -> dt.datetime:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         return now + self.clock_offset
 
+    def department(self, name: str) -> int:
+        """The id of the department called ``name``, created as needed."""
+        with self.store.lock:
+            found = self.store.search("hr.department", [("name", "=", name)])
+            return found[0] if found else self.store.insert("hr.department", {"name": name})
+
     def add_employee(self, name: str, **vals: Any) -> int:
         """An employee; ``department`` (a name) creates the department as needed."""
         department = vals.pop("department", None)
         if department:
-            found = self.store.search("hr.department", [("name", "=", department)])
-            vals["department_id"] = (
-                found[0] if found else self.store.insert("hr.department", {"name": department})
-            )
+            vals["department_id"] = self.department(department)
         with self.store.lock:
             return self.store.insert("hr.employee", {"name": name, **vals})
 
@@ -183,7 +191,8 @@ class OdooEmulator:
             return self.store.read(model, ids, None)
 
     def write_raw(self, model: str, record_id: int, vals: dict[str, Any]) -> None:
-        """Change a record as a person would in Odoo (write_date moves, rules apply)."""
+        """Change a record as a person would in Odoo (write_date moves, rules apply; from
+        19 an employee's department and job move its current hr.version's instead)."""
         with self.store.lock:
             self.store.write(model, [record_id], vals)
 
