@@ -8,12 +8,12 @@ first. Re-seeing a record is harmless: applying one is idempotent.
 
 From Odoo 19 an employee's department and job live on its current ``hr.version``:
 changing them writes that version, not necessarily ``hr.employee``'s ``write_date``. So
-on 19+ (the major version is asked once per run) a second pass searches ``hr.version``
-over the same overlapped window, re-reads the employees of the versions it finds (those
-the first pass has not just applied) and applies them even though their own
-``write_date`` did not move, when their department or job differs from the Person's;
-the versions' ``write_date`` advance the watermark too. Below 19 there is no such pass
-and no extra model call.
+on 19+ (the major version is asked once per run) an employee whose ``write_date`` did not
+move is still applied when its department or job differs from the Person's, and a
+second pass searches ``hr.version`` over the same overlapped window and re-reads the
+employees of the versions it finds (those the first pass has not just read); the
+versions' ``write_date`` advance the watermark too. Below 19 there is no such pass and
+no extra model call.
 
 Per employee: ``employee_code`` is the badge (``barcode``) or ``odoo-<id>``; name, email,
 department (by name) and job title follow Odoo; an archived employee deactivates the
@@ -106,15 +106,16 @@ class EmployeeSync:
         hr.version was); the newest write_date seen (``since`` when nothing came)."""
         domain: list[Any] = [("write_date", ">", since - OVERLAP)] if since else []
         self.newest = since
+        versioned = self._versioned()
         applied: set[int] = set()
         for records in self._pages("hr.employee", domain, FIELDS):
             for record in records:
                 self._saw(record)
-                self.apply(record)
+                self.apply(record, versioned=versioned)
                 applied.add(int(record["id"]))
             self.report.count("seen", len(records))
             self._save_high_water()
-        if self._versioned():
+        if versioned:
             for versions in self._pages("hr.version", domain, ["employee_id", "write_date"]):
                 self._apply_versions(versions, applied)
         return self.newest
