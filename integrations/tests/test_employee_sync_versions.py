@@ -121,3 +121,23 @@ def test_on_17_a_department_change_comes_through_hr_employee_alone(emulator, con
 )
 def test_odoo_major(answer, major):
     assert odoo_major(answer) == major
+
+
+@ODOO_19
+def test_versions_are_paged_and_each_moved_employee_is_applied(emulator, connection, monkeypatch):
+    from integrations.odoo import employees
+
+    monkeypatch.setattr(employees, "PAGE", 2)
+    ids = [added_long_ago(emulator, f"Person {n}", department="R&D") for n in range(5)]
+    emulator.add_employee("Newest", department="R&D")
+    pull_employees()
+    emulator.clock_offset = dt.timedelta(minutes=10)
+    ops = emulator.department("Ops")
+    for odoo_id in ids:
+        emulator.write_raw("hr.employee", odoo_id, {"department_id": ops})
+    before = len(emulator.calls)
+    job = pull_employees()
+    assert job.counts["updated"] == 5 and job.counts["versions_seen"] == 6
+    assert Person.objects.filter(department__name="Ops").count() == 5
+    pages = [c for c in emulator.calls[before:] if c[1:] == ("hr.version", "search_read")]
+    assert len(pages) == 4  # 2 + 2 + 2 + an empty last page
