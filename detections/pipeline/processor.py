@@ -251,6 +251,7 @@ class FrameProcessor:
             embedded=len(embeddings),
             located=self._located,
         )
+        self._detail = None  # a full-resolution frame is not kept between frames
         return events
 
     def expire(self, now: float | None = None) -> list[TrackEvent]:
