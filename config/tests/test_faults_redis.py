@@ -11,10 +11,13 @@ import logging
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
+from rest_framework.test import APIClient
 
 from cameras.models import Camera
 from config import cache as cache_module
 from config.testing import wait_until
+from conftest import PERSONA_PASSWORD
 from detections.models import Detection
 from detections.recording import record_event
 from detections.testing import track_event
@@ -142,3 +145,35 @@ def test_the_gallery_does_not_reload_every_check_while_redis_is_down(redis_setti
     gallery_module.bump_version()
     gallery.index()
     assert len(loads) >= 2, "a new version after the outage reloads"
+
+
+def test_a_correct_sign_in_still_works_while_redis_is_down(
+    redis_settings, redis_server, viewer, admin_user
+):
+    """Redis holds only counters for sign-in: without it, the right password must still
+    get tokens (API) and a session (admin), not a 401, 429 or 500."""
+    redis_server.stop()
+
+    response = APIClient().post(
+        "/api/v1/auth/login",
+        {"email": viewer.email, "password": PERSONA_PASSWORD},
+        REMOTE_ADDR="192.0.2.10",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["access"] and body["refresh"]
+    assert body["user"]["email"] == viewer.email
+    signed_in = APIClient()
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert signed_in.get("/api/v1/auth/me").json()["email"] == viewer.email
+
+    browser = Client()
+    response = browser.post(
+        "/admin/login/?next=/admin/",
+        {"username": admin_user.email, "password": PERSONA_PASSWORD, "next": "/admin/"},
+        REMOTE_ADDR="192.0.2.11",
+    )
+    assert response.status_code == 302, response.content
+    assert response["Location"] == "/admin/"
+    assert browser.session.get("_auth_user_id") == str(admin_user.pk)
+    assert browser.get("/admin/").status_code == 200
