@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import AuditLog
 from accounts.roles import Role
 from attendance.models import AttendanceEvent
 from faces.models import Person
@@ -86,6 +87,35 @@ def test_retry_from_the_page_uses_the_outbox_action(admin_user, connection, park
     assert parked.state == "pending"
 
 
+def test_skip_from_the_page_parks_the_row_for_good_and_is_audited(admin_user, connection, parked):
+    """The same change as the API's ``POST .../outbox/{id}/skip``: skipped by an admin,
+    no further attempt planned, and an audit row saying who did it from the admin."""
+    response = browser(admin_user).post(
+        "/admin/integrations/odoooutbox/",
+        {"action": "skip_rows", "_selected_action": [parked.pk], "index": "0"},
+    )
+    assert response.status_code == 302
+    parked.refresh_from_db()
+    assert (parked.state, parked.outcome) == ("skipped", "skipped_by_admin")
+    assert parked.next_attempt_at is None
+    audit = AuditLog.objects.get(object_type="integrations.odoooutbox", object_id=str(parked.pk))
+    assert (audit.action, audit.source, audit.actor) == ("update", "admin", admin_user)
+    assert audit.changes["state"] == {"old": "failed", "new": "skipped"}
+    assert audit.changes["outcome"] == {"old": "conflict", "new": "skipped_by_admin"}
+
+
+def test_skipping_a_row_that_is_not_parked_changes_nothing(admin_user, connection, parked):
+    parked.state = "pending"
+    parked.save(update_fields=["state"])
+    browser(admin_user).post(
+        "/admin/integrations/odoooutbox/",
+        {"action": "skip_rows", "_selected_action": [parked.pk], "index": "0"},
+    )
+    parked.refresh_from_db()
+    assert (parked.state, parked.outcome) == ("pending", "conflict")
+    assert not AuditLog.objects.filter(object_type="integrations.odoooutbox").exists()
+
+
 def test_hr_sees_the_status_but_no_retry_or_skip(hr_manager, connection, parked):
     page = browser(hr_manager).get(f"/admin/integrations/odooconnection/{connection.pk}/change/")
     html = page.content.decode()
@@ -94,12 +124,14 @@ def test_hr_sees_the_status_but_no_retry_or_skip(hr_manager, connection, parked)
     assert 'value="retry_rows"' not in html
 
 
+@pytest.mark.parametrize("action", ["retry_rows", "skip_rows"])
 @pytest.mark.parametrize("role", [Role.HR_MANAGER, Role.OPERATOR])
-def test_outbox_actions_stay_with_admins(personas, role, parked):
+def test_outbox_actions_stay_with_admins(personas, role, action, parked):
     response = browser(personas[role]).post(
         "/admin/integrations/odoooutbox/",
-        {"action": "retry_rows", "_selected_action": [parked.pk], "index": "0"},
+        {"action": action, "_selected_action": [parked.pk], "index": "0"},
     )
     assert response.status_code in (200, 302, 403)
     parked.refresh_from_db()
-    assert parked.state == "failed"
+    assert (parked.state, parked.outcome) == ("failed", "conflict")
+    assert not AuditLog.objects.filter(object_type="integrations.odoooutbox").exists()
