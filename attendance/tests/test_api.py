@@ -556,3 +556,106 @@ def test_summary_body_is_what_the_serializer_documents(admin_api, known_week):
         documented = SummarySerializer(reports.summary(period, date(2026, 1, 7))).data
         assert body == json.loads(JSONRenderer().render(documented))
         assert body["people"] or period == "day", period
+
+
+# Filters return exactly the rows they should (a broken filter must fail here).
+
+
+@pytest.fixture
+def mixed_log(db):
+    """Four days, two cameras, two departments, camera and manual events; returns the
+    people, departments, cameras and the events' ids by name (oldest first):
+
+    - ann (Sales): Mon 08:00 North camera in (e1), Mon 16:00 manual out (e2),
+      Wed 08:00 manual in (e5), Wed 16:00 manual out (e6);
+    - bob (Ops): Tue 08:00 South camera in (e3), Tue 17:00 manual out (e4),
+      Thu 08:00 North camera in (e7), still in.
+    """
+    sales = Department.objects.create(name="Sales")
+    ops = Department.objects.create(name="Ops")
+    ann = make_person("ANN", department=sales)
+    bob = make_person("BOB", department=ops)
+    north = make_camera("North", "entry")
+    south = make_camera("South", "entry")
+    day = timedelta(days=1)
+    record_sighting(make_detection(ann, north, T0))
+    add_manual_event(ann, "check_out", T0 + timedelta(hours=8), "x", None)
+    record_sighting(make_detection(bob, south, T0 + day))
+    add_manual_event(bob, "check_out", T0 + day + timedelta(hours=9), "x", None)
+    add_manual_pair(ann, T0 + 2 * day, T0 + 2 * day + timedelta(hours=8), "x", None)
+    record_sighting(make_detection(bob, north, T0 + 3 * day))
+    events = list(AttendanceEvent.objects.order_by("at", "id").values_list("pk", flat=True))
+    assert len(events) == 7
+    ids = {f"e{n}": pk for n, pk in enumerate(events, start=1)}
+    camera_events = AttendanceEvent.objects.filter(source="camera")
+    assert set(camera_events.values_list("pk", flat=True)) == {ids["e1"], ids["e3"], ids["e7"]}
+    return {
+        "ann": ann,
+        "bob": bob,
+        "sales": sales,
+        "ops": ops,
+        "north": north,
+        "south": south,
+        "ids": ids,
+    }
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+", "%2B")
+
+
+def _log_names(client, query: str, ids: dict) -> set[str]:
+    response = client.get(f"/api/v1/attendance/logs?page_size=100&{query}")
+    assert response.status_code == 200, (query, response.content)
+    names = {pk: name for name, pk in ids.items()}
+    return {names[row["id"]] for row in response.json()["results"]}
+
+
+def test_logs_filters_return_exactly_the_matching_events(admin_api, mixed_log):
+    f = mixed_log
+    tuesday = T0 + timedelta(days=1)
+    expected = {
+        "": {"e1", "e2", "e3", "e4", "e5", "e6", "e7"},
+        f"camera={f['north'].pk}": {"e1", "e7"},
+        f"camera={f['south'].pk}": {"e3"},
+        f"department={f['sales'].pk}": {"e1", "e2", "e5", "e6"},
+        f"department={f['ops'].pk}": {"e3", "e4", "e7"},
+        "source=camera": {"e1", "e3", "e7"},
+        "source=manual": {"e2", "e4", "e5", "e6"},
+        f"from={_iso(tuesday)}": {"e3", "e4", "e5", "e6", "e7"},
+        f"to={_iso(tuesday)}": {"e1", "e2", "e3"},  # inclusive
+        f"to={_iso(tuesday - timedelta(seconds=1))}": {"e1", "e2"},
+        f"from={_iso(tuesday + timedelta(hours=9))}&to={_iso(tuesday + timedelta(days=1))}": {
+            "e4",
+            "e5",
+        },
+        f"department={f['ops'].pk}&source=camera&camera={f['north'].pk}": {"e7"},
+        f"department={f['sales'].pk}&camera={f['south'].pk}": set(),
+    }
+    for query, names in expected.items():
+        assert _log_names(admin_api, query, f["ids"]) == names, query
+
+
+def test_days_filters_return_exactly_the_matching_rows(admin_api, mixed_log):
+    f = mixed_log
+    codes = {f["ann"].pk: "ANN", f["bob"].pk: "BOB"}
+    expected = {
+        "": {
+            ("ANN", "2026-01-05"),
+            ("BOB", "2026-01-06"),
+            ("ANN", "2026-01-07"),
+            ("BOB", "2026-01-08"),
+        },
+        f"department={f['sales'].pk}": {("ANN", "2026-01-05"), ("ANN", "2026-01-07")},
+        f"department={f['ops'].pk}": {("BOB", "2026-01-06"), ("BOB", "2026-01-08")},
+        "from=2026-01-06&to=2026-01-07": {("BOB", "2026-01-06"), ("ANN", "2026-01-07")},
+        "to=2026-01-06": {("ANN", "2026-01-05"), ("BOB", "2026-01-06")},
+        "from=2026-01-07": {("ANN", "2026-01-07"), ("BOB", "2026-01-08")},
+        f"department={f['ops'].pk}&from=2026-01-07": {("BOB", "2026-01-08")},
+        f"department={f['sales'].pk}&from=2026-01-08": set(),
+    }
+    for query, rows in expected.items():
+        response = admin_api.get(f"/api/v1/attendance/days?page_size=100&{query}")
+        assert response.status_code == 200, (query, response.content)
+        got = {(codes[d["person"]["id"]], d["work_date"]) for d in response.json()["results"]}
+        assert got == rows, query
