@@ -7,7 +7,7 @@ import csv
 import io
 import itertools
 import json
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import openpyxl
 import pytest
@@ -659,3 +659,49 @@ def test_days_filters_return_exactly_the_matching_rows(admin_api, mixed_log):
         assert response.status_code == 200, (query, response.content)
         got = {(codes[d["person"]["id"]], d["work_date"]) for d in response.json()["results"]}
         assert got == rows, query
+
+
+def test_analytics_counts_and_trend_on_known_days(admin_api, settings):
+    """Every day 01:00-23:59 (grace 5 min) in a zone where it is now day time, so
+    today's 01:00-03:00 events are in the past. Today Ann is on time and in, Bea was
+    late and left, Cid is late and in, Dan is expected and absent, Eve has no schedule.
+    Three days ago Ann was on time and Bea late; ten days ago Cid was late."""
+    zone_name = "UTC" if 6 <= timezone.now().hour <= 20 else "Asia/Tokyo"
+    settings.TIME_ZONE = zone_name
+    today = timezone.localtime(timezone.now()).date()
+    schedule = make_schedule(
+        tz=zone_name,
+        intervals=[(d, time(1), time(23, 59)) for d in range(7)],
+        late_grace_minutes=5,
+    )
+
+    def at(days_ago: int, hour: int, minute: int = 0):
+        moment = datetime.combine(today - timedelta(days=days_ago), time(hour, minute))
+        return timezone.make_aware(moment)
+
+    ann, bea, cid, dan = (make_person(code) for code in ("ANN", "BEA", "CID", "DAN"))
+    make_person("EVE")
+    for person in (ann, bea, cid, dan):
+        assign(person, schedule)
+    add_manual_pair(ann, at(3, 1), at(3, 23), "x", None)
+    add_manual_event(ann, "check_in", at(0, 1), "x", None)
+    add_manual_pair(bea, at(3, 2), at(3, 23), "x", None)
+    add_manual_pair(bea, at(0, 2), at(0, 2, 30), "x", None)
+    add_manual_pair(cid, at(10, 3), at(10, 23), "x", None)
+    add_manual_event(cid, "check_in", at(0, 3), "x", None)
+
+    body = admin_api.get("/api/v1/attendance/analytics").json()
+    assert body["date"] == today.isoformat()
+    counts = {key: body[key] for key in ("present", "arrived", "late", "absent")}
+    assert counts == {"present": 2, "arrived": 3, "late": 2, "absent": 1}
+    by_hour = {row["hour"]: row["count"] for row in body["arrivals_by_hour"] if row["count"]}
+    assert by_hour == {1: 1, 2: 1, 3: 1}
+    trend = {row.pop("date"): row for row in body["trend"]}
+    assert len(trend) == 30
+    zero = dict.fromkeys(("present", "late", "absent", "holiday", "incomplete", "off"), 0)
+    expected = {
+        (today - timedelta(days=10)).isoformat(): {**zero, "late": 1},
+        (today - timedelta(days=3)).isoformat(): {**zero, "present": 1, "late": 1},
+        today.isoformat(): {**zero, "late": 1, "incomplete": 2},
+    }
+    assert {day: row for day, row in trend.items() if row != zero} == expected
