@@ -7,7 +7,7 @@ import csv
 import io
 import itertools
 import json
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import openpyxl
 import pytest
@@ -398,9 +398,10 @@ def test_lists_have_no_n_plus_one(admin_api, django_assert_max_num_queries):
 
 
 def test_logs_filter_and_cursor_through_history(admin_api, person):
+    pairs = []
     for day in range(6):
         start = T0 + timedelta(days=day)
-        add_manual_pair(person, start, start + timedelta(hours=8), "history", None)
+        pairs.append(add_manual_pair(person, start, start + timedelta(hours=8), "history", None))
     url = f"/api/v1/attendance/logs?person={person.pk}&cursor=&page_size=5"
     seen = []
     while url:
@@ -413,7 +414,7 @@ def test_logs_filter_and_cursor_through_history(admin_api, person):
         f"/api/v1/attendance/logs?person={person.pk}&kind=check_in"
         f"&from={(T0 + timedelta(days=2)).isoformat().replace('+', '%2B')}"
     ).json()
-    assert window["count"] == 4
+    assert {entry["id"] for entry in window["results"]} == {pair[0].pk for pair in pairs[2:]}
 
 
 def test_days_filter_by_status(admin_api, person):
@@ -556,3 +557,152 @@ def test_summary_body_is_what_the_serializer_documents(admin_api, known_week):
         documented = SummarySerializer(reports.summary(period, date(2026, 1, 7))).data
         assert body == json.loads(JSONRenderer().render(documented))
         assert body["people"] or period == "day", period
+
+
+# Filters return exactly the rows they should (a broken filter must fail here).
+
+
+@pytest.fixture
+def mixed_log(db):
+    """Four days, two cameras, two departments, camera and manual events; returns the
+    people, departments, cameras and the events' ids by name (oldest first):
+
+    - ann (Sales): Mon 08:00 North camera in (e1), Mon 16:00 manual out (e2),
+      Wed 08:00 manual in (e5), Wed 16:00 manual out (e6);
+    - bob (Ops): Tue 08:00 South camera in (e3), Tue 17:00 manual out (e4),
+      Thu 08:00 North camera in (e7), still in.
+    """
+    sales = Department.objects.create(name="Sales")
+    ops = Department.objects.create(name="Ops")
+    ann = make_person("ANN", department=sales)
+    bob = make_person("BOB", department=ops)
+    north = make_camera("North", "entry")
+    south = make_camera("South", "entry")
+    day = timedelta(days=1)
+    record_sighting(make_detection(ann, north, T0))
+    add_manual_event(ann, "check_out", T0 + timedelta(hours=8), "x", None)
+    record_sighting(make_detection(bob, south, T0 + day))
+    add_manual_event(bob, "check_out", T0 + day + timedelta(hours=9), "x", None)
+    add_manual_pair(ann, T0 + 2 * day, T0 + 2 * day + timedelta(hours=8), "x", None)
+    record_sighting(make_detection(bob, north, T0 + 3 * day))
+    events = list(AttendanceEvent.objects.order_by("at", "id").values_list("pk", flat=True))
+    assert len(events) == 7
+    ids = {f"e{n}": pk for n, pk in enumerate(events, start=1)}
+    camera_events = AttendanceEvent.objects.filter(source="camera")
+    assert set(camera_events.values_list("pk", flat=True)) == {ids["e1"], ids["e3"], ids["e7"]}
+    return {
+        "ann": ann,
+        "bob": bob,
+        "sales": sales,
+        "ops": ops,
+        "north": north,
+        "south": south,
+        "ids": ids,
+    }
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+", "%2B")
+
+
+def _log_names(client, query: str, ids: dict) -> set[str]:
+    response = client.get(f"/api/v1/attendance/logs?page_size=100&{query}")
+    assert response.status_code == 200, (query, response.content)
+    names = {pk: name for name, pk in ids.items()}
+    return {names[row["id"]] for row in response.json()["results"]}
+
+
+def test_logs_filters_return_exactly_the_matching_events(admin_api, mixed_log):
+    f = mixed_log
+    tuesday = T0 + timedelta(days=1)
+    expected = {
+        "": {"e1", "e2", "e3", "e4", "e5", "e6", "e7"},
+        f"camera={f['north'].pk}": {"e1", "e7"},
+        f"camera={f['south'].pk}": {"e3"},
+        f"department={f['sales'].pk}": {"e1", "e2", "e5", "e6"},
+        f"department={f['ops'].pk}": {"e3", "e4", "e7"},
+        "source=camera": {"e1", "e3", "e7"},
+        "source=manual": {"e2", "e4", "e5", "e6"},
+        f"from={_iso(tuesday)}": {"e3", "e4", "e5", "e6", "e7"},
+        f"to={_iso(tuesday)}": {"e1", "e2", "e3"},  # inclusive
+        f"to={_iso(tuesday - timedelta(seconds=1))}": {"e1", "e2"},
+        f"from={_iso(tuesday + timedelta(hours=9))}&to={_iso(tuesday + timedelta(days=1))}": {
+            "e4",
+            "e5",
+        },
+        f"department={f['ops'].pk}&source=camera&camera={f['north'].pk}": {"e7"},
+        f"department={f['sales'].pk}&camera={f['south'].pk}": set(),
+    }
+    for query, names in expected.items():
+        assert _log_names(admin_api, query, f["ids"]) == names, query
+
+
+def test_days_filters_return_exactly_the_matching_rows(admin_api, mixed_log):
+    f = mixed_log
+    codes = {f["ann"].pk: "ANN", f["bob"].pk: "BOB"}
+    expected = {
+        "": {
+            ("ANN", "2026-01-05"),
+            ("BOB", "2026-01-06"),
+            ("ANN", "2026-01-07"),
+            ("BOB", "2026-01-08"),
+        },
+        f"department={f['sales'].pk}": {("ANN", "2026-01-05"), ("ANN", "2026-01-07")},
+        f"department={f['ops'].pk}": {("BOB", "2026-01-06"), ("BOB", "2026-01-08")},
+        "from=2026-01-06&to=2026-01-07": {("BOB", "2026-01-06"), ("ANN", "2026-01-07")},
+        "to=2026-01-06": {("ANN", "2026-01-05"), ("BOB", "2026-01-06")},
+        "from=2026-01-07": {("ANN", "2026-01-07"), ("BOB", "2026-01-08")},
+        f"department={f['ops'].pk}&from=2026-01-07": {("BOB", "2026-01-08")},
+        f"department={f['sales'].pk}&from=2026-01-08": set(),
+    }
+    for query, rows in expected.items():
+        response = admin_api.get(f"/api/v1/attendance/days?page_size=100&{query}")
+        assert response.status_code == 200, (query, response.content)
+        got = {(codes[d["person"]["id"]], d["work_date"]) for d in response.json()["results"]}
+        assert got == rows, query
+
+
+def test_analytics_counts_and_trend_on_known_days(admin_api, settings):
+    """Every day 01:00-23:59 (grace 5 min) in a zone where it is now day time, so
+    today's 01:00-03:00 events are in the past. Today Ann is on time and in, Bea was
+    late and left, Cid is late and in, Dan is expected and absent, Eve has no schedule.
+    Three days ago Ann was on time and Bea late; ten days ago Cid was late."""
+    zone_name = "UTC" if 6 <= timezone.now().hour <= 20 else "Asia/Tokyo"
+    settings.TIME_ZONE = zone_name
+    today = timezone.localtime(timezone.now()).date()
+    schedule = make_schedule(
+        tz=zone_name,
+        intervals=[(d, time(1), time(23, 59)) for d in range(7)],
+        late_grace_minutes=5,
+    )
+
+    def at(days_ago: int, hour: int, minute: int = 0):
+        moment = datetime.combine(today - timedelta(days=days_ago), time(hour, minute))
+        return timezone.make_aware(moment)
+
+    ann, bea, cid, dan = (make_person(code) for code in ("ANN", "BEA", "CID", "DAN"))
+    make_person("EVE")
+    for person in (ann, bea, cid, dan):
+        assign(person, schedule)
+    add_manual_pair(ann, at(3, 1), at(3, 23), "x", None)
+    add_manual_event(ann, "check_in", at(0, 1), "x", None)
+    add_manual_pair(bea, at(3, 2), at(3, 23), "x", None)
+    add_manual_pair(bea, at(0, 2), at(0, 2, 30), "x", None)
+    add_manual_pair(cid, at(10, 3), at(10, 23), "x", None)
+    add_manual_event(cid, "check_in", at(0, 3), "x", None)
+
+    body = admin_api.get("/api/v1/attendance/analytics").json()
+    assert body["date"] == today.isoformat()
+    counts = {key: body[key] for key in ("present", "arrived", "late", "absent")}
+    assert counts == {"present": 2, "arrived": 3, "late": 2, "absent": 1}
+    by_hour = {row["hour"]: row["count"] for row in body["arrivals_by_hour"] if row["count"]}
+    assert by_hour == {1: 1, 2: 1, 3: 1}
+    trend = {row.pop("date"): row for row in body["trend"]}
+    assert len(trend) == 30
+    zero = dict.fromkeys(("present", "late", "absent", "holiday", "incomplete", "off"), 0)
+    expected = {
+        (today - timedelta(days=10)).isoformat(): {**zero, "late": 1},
+        (today - timedelta(days=3)).isoformat(): {**zero, "present": 1, "late": 1},
+        today.isoformat(): {**zero, "late": 1, "incomplete": 2},
+    }
+    assert {day: row for day, row in trend.items() if row != zero} == expected
