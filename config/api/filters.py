@@ -31,12 +31,19 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class IdField(forms.IntegerField):
-    """An id in the range of the database's keys; anything else is a validation error."""
+    """An id in the range of the database's keys; anything else is a validation error
+    (``5.0`` included, which Django's integer field would take as 5)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        """Whole numbers written as such; Django's own parsing otherwise."""
+        if isinstance(value, str) and value.strip() and not value.strip().lstrip("+-").isdigit():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 @extend_schema_field(ID_SCHEMA)

@@ -11,6 +11,7 @@ Every serializer of an ``api`` package derives from ``ApiSerializer`` or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -80,6 +81,39 @@ def type_error(field: Field, value: Any) -> str | None:
     return None
 
 
+#: What an integer looks like in a query string or a form: DRF and Django also take
+#: ``"5.0"`` (they strip a decimal zero), which the schema's ``integer`` does not allow.
+_INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def text_error(field: Field, values: list[Any]) -> str | None:
+    """Why the texts of a query string or form field are not what the schema says (an
+    integer written as one), or None."""
+    json_type = _json_type(field)
+    if json_type == "array" and _json_type(field.child) == "integer":
+        json_type = "integer"
+    if json_type != "integer":
+        return None
+    for value in values:
+        if isinstance(value, str) and not _INTEGER_TEXT.fullmatch(value):
+            return "Must be an integer."
+    return None
+
+
+def length_error(field: Field, value: Any) -> str | None:
+    """Why a string is longer than the field's ``max_length`` as sent, or None.
+
+    DRF strips surrounding whitespace first (control characters such as U+001D count as
+    whitespace to Python), so a value over the limit could pass once stripped; the schema's
+    ``maxLength`` is about the value sent.
+    """
+    limit = getattr(field, "max_length", None)
+    too_long = isinstance(value, str) and bool(limit) and len(value) > limit
+    if isinstance(field, serializers.CharField) and too_long:
+        return f"Ensure this field has no more than {limit} characters."
+    return None
+
+
 #: The code of the error for a field the serializer does not have.
 UNKNOWN_FIELD = "unknown_field"
 
@@ -109,15 +143,24 @@ class StrictTypesMixin:
                         for name in unknown
                     }
                 )
-        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
-            errors = {}
+        errors = {}
+        if isinstance(data, QueryDict):
+            for field in self._writable_fields:
+                values = data.getlist(field.field_name)
+                problem = text_error(field, values) or next(
+                    filter(None, (length_error(field, value) for value in values)), None
+                )
+                if problem:
+                    errors[field.field_name] = [problem]
+        elif isinstance(data, Mapping):
             for field in self._writable_fields:
                 if field.field_name in data:
-                    problem = type_error(field, data[field.field_name])
+                    value = data[field.field_name]
+                    problem = type_error(field, value) or length_error(field, value)
                     if problem:
                         errors[field.field_name] = [problem]
-            if errors:
-                raise serializers.ValidationError(errors)
+        if errors:
+            raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
 

@@ -517,3 +517,26 @@ def test_a_malformed_odoo_url_breaks_a_rule_not_the_schema(admin_api):
     )
     error = assert_envelope(response, 422, "unprocessable")
     assert "base_url" in error["details"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/detections/live?camera=0.0",
+        "/api/v1/detections/live?camera=1&camera=2.0",
+        "/api/v1/audit-logs?actor=1.0",
+    ],
+)
+def test_an_integer_written_as_a_decimal_is_400(admin_api, path):
+    """Django and DRF take ``5.0`` as 5; the schema says integer (schemathesis found it)."""
+    assert_envelope(admin_api.get(path), 400, "validation_error")
+
+
+def test_a_name_over_its_limit_is_400_even_when_stripping_would_shorten_it(admin_api):
+    """DRF strips surrounding whitespace (U+001D counts) before its length check, so a
+    value longer than ``maxLength`` as sent was stored (schemathesis found it)."""
+    name = "\u001d" + "x" * 120
+    response = admin_api.post("/api/v1/departments", {"name": name}, format="json")
+    assert_envelope(response, 400, "validation_error")
+    assert "name" in response.json()["error"]["details"]
+    assert not Department.objects.exists()
