@@ -143,25 +143,40 @@ class StrictTypesMixin:
                         for name in unknown
                     }
                 )
-        errors = {}
         if isinstance(data, QueryDict):
-            for field in self._writable_fields:
-                values = data.getlist(field.field_name)
-                problem = text_error(field, values) or next(
-                    filter(None, (length_error(field, value) for value in values)), None
-                )
-                if problem:
-                    errors[field.field_name] = [problem]
-        elif isinstance(data, Mapping):
+            return self._text_to_internal_value(data)
+        if isinstance(data, Mapping):
+            errors = {}
             for field in self._writable_fields:
                 if field.field_name in data:
                     value = data[field.field_name]
                     problem = type_error(field, value) or length_error(field, value)
                     if problem:
                         errors[field.field_name] = [problem]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+    def _text_to_internal_value(self, data: QueryDict) -> Any:
+        """A query string or form: DRF parses each field's text, and every field's errors
+        come together, those of the texts the schema refuses included."""
+        errors = {}
+        for field in self._writable_fields:
+            values = data.getlist(field.field_name)
+            problem = text_error(field, values) or next(
+                filter(None, (length_error(field, value) for value in values)), None
+            )
+            if problem:
+                errors[field.field_name] = [problem]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not errors or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**exc.detail, **errors}) from exc
         if errors:
             raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+        return value
 
 
 class ApiSerializer(StrictTypesMixin, serializers.Serializer):
