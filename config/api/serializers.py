@@ -95,7 +95,8 @@ def text_error(field: Field, values: list[Any]) -> str | None:
     if json_type != "integer":
         return None
     for value in values:
-        if isinstance(value, str) and not _INTEGER_TEXT.fullmatch(value):
+        # An empty text is DRF's to judge: "no value" for an optional field.
+        if isinstance(value, str) and value.strip() and not _INTEGER_TEXT.fullmatch(value):
             return "Must be an integer."
     return None
 
